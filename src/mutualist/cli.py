@@ -1,0 +1,288 @@
+"""The `mutualist` command. Our own commands are listed here; any other word is handed to
+Django's management commands (`mutualist migrate`, `mutualist createsuperuser`, …)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+OWN_COMMANDS = ("demo", "serve", "synth", "token")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mutualist",
+        description="Build, operate and prove the value of a partner ecosystem.",
+        epilog="Any other command is a Django management command, for example "
+        "`mutualist migrate`, `mutualist createsuperuser`, `mutualist check --deploy`, "
+        "`mutualist shell`. `mutualist help` lists them all.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="set up and serve a demo ecosystem (SQLite by default)")
+    demo.add_argument("--size", choices=("small", "medium", "large"), default="small")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--reset", action="store_true", help="delete all data and load anew")
+    demo.add_argument("--no-serve", action="store_true", help="load and exit without serving")
+
+    serve = sub.add_parser("serve", help="serve the web app and API with gunicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--threads", type=int, default=4)
+
+    synth = sub.add_parser("synth", help="write a synthetic ecosystem as Salesforce-format CSV")
+    synth.add_argument("--out", type=Path, required=True, help="folder to write the files to")
+    synth.add_argument("--size", choices=("small", "medium", "large"), default="small",
+                       help="starting point; the options below override its numbers")
+    synth.add_argument("--partners", type=int)
+    synth.add_argument("--accounts", type=int)
+    synth.add_argument("--opportunities", type=int)
+    synth.add_argument("--seed", type=int)
+
+    token = sub.add_parser("token", help="create, list or revoke API tokens")
+    token_sub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    create = token_sub.add_parser("create", help="create a token for a user and print it once")
+    create.add_argument("username")
+    create.add_argument("--name", default="cli")
+    listing = token_sub.add_parser("list", help="list a user's tokens")
+    listing.add_argument("username")
+    revoke = token_sub.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("token_id", type=int)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and not args_list[0].startswith("-") and args_list[0] not in OWN_COMMANDS:
+        return _django(args_list)
+    parser = _parser()
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    if args.command == "synth":
+        return _synth(args)
+    if args.command == "demo":
+        os.environ.setdefault("MUTUALIST_MODE", "demo")
+    _setup_django()
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        handler = {"demo": _demo, "serve": _serve, "token": _token}[args.command]
+        return handler(args)
+    except ImproperlyConfigured as exc:
+        err_console.print(f"[red]Configuration error:[/red] {exc}")
+        return 2
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mutualist.settings")
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:
+        err_console.print(f"[red]Configuration error:[/red] {exc}")
+        raise SystemExit(2) from None
+
+
+def _django(args: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mutualist.settings")
+    from django.core.exceptions import ImproperlyConfigured
+    from django.core.management import execute_from_command_line
+
+    try:
+        execute_from_command_line(["mutualist", *args])
+    except ImproperlyConfigured as exc:
+        err_console.print(f"[red]Configuration error:[/red] {exc}")
+        return 2
+    return 0
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<24}"), BarColumn(), TaskProgressColumn(),
+        TextColumn("{task.completed:>10,.0f} / {task.total:,.0f}"), TimeElapsedColumn(),
+        console=console, transient=False,
+    )
+
+
+def _generate_with_progress(config: Any) -> Any:
+    from mutualist.synth import generate
+
+    with _progress() as progress:
+        task = progress.add_task("generating", total=1)
+
+        def step(name: str, done: int, total: int) -> None:
+            progress.update(task, description=f"generating: {name}", completed=done, total=total)
+
+        eco = generate(config, progress=step)
+        progress.update(task, description="generated", completed=1, total=1)
+    return eco
+
+
+def _synth(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from mutualist.synth import SIZES, write_salesforce_csv, write_truth
+
+    overrides = {k: getattr(args, k) for k in ("partners", "accounts", "opportunities", "seed")}
+    bad = [f"--{k}" for k, v in overrides.items() if v is not None and v < (0 if k == "seed" else 1)]
+    if bad:
+        err_console.print(f"[red]Error:[/red] {', '.join(bad)} must be a positive whole number")
+        return 2
+    config = dataclasses.replace(SIZES[args.size], **{k: v for k, v in overrides.items() if v is not None})
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        err_console.print(f"[red]Error:[/red] cannot create --out {args.out}: {exc}")
+        return 2
+    eco = _generate_with_progress(config)
+    files = write_salesforce_csv(eco, args.out)
+    truth = args.out / "truth.json"
+    write_truth(eco, truth)
+    table = Table(title=f"Synthetic ecosystem written to {args.out}")
+    table.add_column("file")
+    table.add_column("rows", justify="right")
+    for path in [*files, truth]:
+        rows = sum(1 for _ in path.open(encoding="utf-8-sig")) - 1 if path.suffix == ".csv" else ""
+        table.add_row(path.name, f"{rows:,}" if rows != "" else "")
+    console.print(table)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from mutualist.core import demo
+
+    console.print(f"[bold]mutualist demo[/bold] · database: {_database_label()}")
+    call_command("migrate", interactive=False, verbosity=0)
+    if args.reset:
+        call_command("flush", interactive=False, verbosity=0)
+        console.print("Deleted all data (--reset).")
+    if demo.is_loaded():
+        console.print("The demo ecosystem is already loaded; use --reset to load it anew.")
+        logins = None
+    else:
+        eco = _generate_with_progress(demo.SIZES[args.size])
+        from mutualist.crm.actions import rows_to_load
+
+        with _progress() as progress:
+            task = progress.add_task("loading", total=rows_to_load(eco.tables))
+
+            def step(name: str, n: int) -> None:
+                progress.update(task, description=f"loading: {name}", advance=n)
+
+            logins = demo.load(eco, progress=step)
+            progress.update(task, description="loaded", completed=rows_to_load(eco.tables))
+        demo.write_truth(eco, settings.DATA_DIR)
+    url = f"http://{args.host}:{args.port}/"
+    _print_logins(url, logins)
+    if args.no_serve:
+        return 0
+    from mutualist import serve
+
+    serve.run(args.host, args.port, workers=2, threads=4)
+    return 0
+
+
+def _print_logins(url: str, logins: Any) -> None:
+    from mutualist.core.demo import DEMO_PASSWORD
+
+    console.print(f"\nOpen [bold]{url}[/bold] and log in (password for every demo user: "
+                  f"[bold]{DEMO_PASSWORD}[/bold]).")
+    if logins is None:
+        console.print("Users: cpo, analyst, legal, finance, ops, alliance1…, partner1-admin, "
+                      "partner1-user, partner2-admin, partner2-user.")
+        return
+    table = Table()
+    for column in ("user", "role", "partner", "sees"):
+        table.add_column(column)
+    for login in logins:
+        table.add_row(login.username, login.role, login.partner or "—", login.shows)
+    console.print(table)
+    console.print(f"API docs: {url}api/v1/docs · admin: {url}admin/ (as cpo)")
+
+
+def _database_label() -> str:
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return f"{db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}"
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db.migrations.executor import MigrationExecutor
+    from django.db import connection
+
+    from mutualist import serve
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        err_console.print("[yellow]The database has unapplied migrations:[/yellow] run "
+                          "`mutualist migrate` first.")
+        return 2
+    if not settings.LOCAL_MODE:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    console.print(f"Serving on http://{args.host}:{args.port}/ ({_database_label()})")
+    serve.run(args.host, args.port, args.workers, args.threads)
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from mutualist.accounts import actions
+    from mutualist.accounts.models import ApiToken, User
+    from mutualist.lib.errors import ValidationFailed
+
+    if args.token_command == "revoke":
+        token = ApiToken.objects.filter(pk=args.token_id).first()
+        if token is None:
+            err_console.print(f"[red]Error:[/red] no token with id {args.token_id}; "
+                              "see `mutualist token list USERNAME`")
+            return 2
+        actions.revoke_api_token(None, token)  # type: ignore[arg-type]
+        console.print(f"Revoked token {token.pk} ({token.name}).")
+        return 0
+    user = User.objects.filter(username=args.username).first()
+    if user is None:
+        err_console.print(f"[red]Error:[/red] no user named {args.username!r}")
+        return 2
+    if args.token_command == "create":
+        try:
+            _, key = actions.create_api_token(None, user, args.name)  # type: ignore[arg-type]
+        except ValidationFailed as exc:
+            err_console.print(f"[red]Error:[/red] {exc}")
+            return 2
+        console.print(key, highlight=False, soft_wrap=True)
+        err_console.print("Keep it safe: it is shown only this once.")
+        return 0
+    table = Table(title=f"API tokens of {user.username}")
+    for column in ("id", "name", "starts with", "created", "last used", "revoked"):
+        table.add_column(column)
+    for t in user.api_tokens.all():
+        table.add_row(str(t.pk), t.name, t.prefix, f"{t.created_at:%Y-%m-%d}",
+                      f"{t.last_used_at:%Y-%m-%d}" if t.last_used_at else "never",
+                      f"{t.revoked_at:%Y-%m-%d}" if t.revoked_at else "")
+    console.print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

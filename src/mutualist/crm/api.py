@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.pagination import paginate
+
+from mutualist.crm import access
+from mutualist.crm.queries import (
+    AccountFilters,
+    LeadFilters,
+    OpportunityFilters,
+    filter_accounts,
+    filter_leads,
+    filter_opportunities,
+)
+from mutualist.crm.schemas import AccountOut, LeadOut, OpportunityDetailOut, OpportunityOut
+from mutualist.lib.pagination import PagePagination
+
+router = Router(tags=["crm"])
+
+
+class AccountQuery(Schema):
+    q: str = ""
+    lifecycle: str = ""
+    industry: str = ""
+    size_band: str = ""
+    country: str = ""
+    sort: str = "name"
+
+
+class OpportunityQuery(Schema):
+    q: str = ""
+    state: str = ""
+    stage: str = ""
+    type: str = ""
+    partner: str = ""
+    account: str = ""
+    sort: str = "-created"
+
+
+class LeadQuery(Schema):
+    q: str = ""
+    status: str = ""
+    source: str = ""
+    partner: str = ""
+    sort: str = "-created"
+
+
+@router.get("/accounts", response=list[AccountOut])
+@paginate(PagePagination)
+def list_accounts(request: HttpRequest, filters: Query[AccountQuery]) -> Any:
+    return filter_accounts(access.accounts_visible_to(request.user), AccountFilters(**filters.dict()))
+
+
+@router.get("/accounts/{account_id}", response=AccountOut)
+def get_account(request: HttpRequest, account_id: int) -> Any:
+    return access.get_account_for(request.user, account_id)
+
+
+@router.get("/opportunities", response=list[OpportunityOut])
+@paginate(PagePagination)
+def list_opportunities(request: HttpRequest, filters: Query[OpportunityQuery]) -> Any:
+    opportunities = access.opportunities_visible_to(request.user).select_related("account")
+    return filter_opportunities(opportunities, OpportunityFilters(**filters.dict()))
+
+
+@router.get("/opportunities/{opportunity_id}", response=OpportunityDetailOut)
+def get_opportunity(request: HttpRequest, opportunity_id: int) -> Any:
+    opportunity = access.get_opportunity_for(request.user, opportunity_id)
+    opportunity.involvements_for_user = list(  # type: ignore[attr-defined]
+        access.involvements_visible_to(request.user, opportunity)
+    )
+    return OpportunityDetailOut(
+        **OpportunityOut.from_orm(opportunity).dict(),
+        involvements=opportunity.involvements_for_user,  # type: ignore[attr-defined]
+    )
+
+
+@router.get("/leads", response=list[LeadOut])
+@paginate(PagePagination)
+def list_leads(request: HttpRequest, filters: Query[LeadQuery]) -> Any:
+    return filter_leads(access.leads_visible_to(request.user), LeadFilters(**filters.dict()))
+
+
+@router.get("/leads/{lead_id}", response=LeadOut)
+def get_lead(request: HttpRequest, lead_id: int) -> Any:
+    return access.get_lead_for(request.user, lead_id)

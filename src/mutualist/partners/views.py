@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from mutualist.accounts.models import User
+from mutualist.accounts.roles import Role
+from mutualist.crm.access import accounts_visible_to, opportunities_visible_to
+from mutualist.crm.models import PartnerInvolvement
+from mutualist.lib.listing import Column, render_filtered_list
+from mutualist.partners import access
+from mutualist.partners.choices import PartnerType, Status, Tier
+from mutualist.partners.models import Partner, Segment
+from mutualist.partners.queries import SORTS, PartnerFilters, filter_partners
+
+FILTER_NAMES = ("q", "type", "tier", "status", "segment", "owner", "country", "sort")
+
+COLUMNS = [
+    Column("id", lambda p: p.pk),
+    Column("name", lambda p: p.name),
+    Column("legal_name", lambda p: p.legal_name),
+    Column("domain", lambda p: p.domain),
+    Column("country", lambda p: p.country),
+    Column("region", lambda p: p.region),
+    Column("types", lambda p: " ".join(p.type_list)),
+    Column("status", lambda p: p.status),
+    Column("status_since", lambda p: p.status_since.date().isoformat()),
+    Column("tier", lambda p: p.tier),
+    Column("owner", lambda p: p.owner.username if p.owner else ""),
+]
+
+
+@login_required
+def directory(request: HttpRequest) -> HttpResponse:
+    ctx = {
+        "type_choices": PartnerType.choices,
+        "tier_choices": [(v, label) for v, label in Tier.choices if v] + [("none", "No tier")],
+        "status_choices": Status.choices,
+        "segments": Segment.objects.all(),
+        "owners": User.objects.filter(role__in=[Role.CPO, Role.ALLIANCE_MANAGER]),
+        "sorts": list(SORTS),
+    }
+    visible = access.partners_visible_to(request.user).select_related("owner")
+    return render_filtered_list(
+        request, FILTER_NAMES, "name", lambda p: filter_partners(visible, PartnerFilters(**p)),
+        COLUMNS, "partners/directory.html", ctx, "partners",
+    )
+
+
+@login_required
+def details(request: HttpRequest, partner_id: int) -> HttpResponse:
+    partner: Partner = access.get_partner_for(request.user, partner_id)
+    opportunities = opportunities_visible_to(request.user).filter(
+        id__in=PartnerInvolvement.objects.filter(partner=partner).values("opportunity_id")
+    )
+    ctx = {
+        "partner": partner,
+        "segments": partner.segments.all(),
+        "status_changes": partner.status_changes.all(),
+        "tier_changes": partner.tier_changes.all(),
+        "external_ids": partner.external_ids.all(),
+        "opportunity_count": opportunities.count(),
+        "opportunities": opportunities.select_related("account")[:20],
+        "accounts": accounts_visible_to(request.user)
+        .filter(id__in=opportunities.values("account_id"))
+        .order_by("name")[:20],
+        "can_edit": access.can_edit_partner(request.user, partner),
+    }
+    return render(request, "partners/details.html", ctx)

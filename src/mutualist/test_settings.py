@@ -1,0 +1,7 @@
+"""Settings for the test suite: the normal settings in MUTUALIST_MODE=test."""
+
+import os
+
+os.environ.setdefault("MUTUALIST_MODE", "test")
+
+from mutualist.settings import *  # noqa: E402,F403

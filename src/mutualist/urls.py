@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from mutualist.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("", include("mutualist.core.urls")),
+    path("partners/", include("mutualist.partners.urls")),
+    path("crm/", include("mutualist.crm.urls")),
+    path("settings/", include("mutualist.accounts.urls")),
+]

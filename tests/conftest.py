@@ -1,0 +1,119 @@
+"""Shared personas and a small ecosystem, in the healthchecks style: named people, real rows.
+
+- cpo: the Chief Partner Officer (edits everything)
+- alice: alliance manager who owns Acme
+- bob: another alliance manager
+- ann: analyst (reads everything, writes nothing)
+- acme_admin / acme_user: people of partner Acme
+- globex_user: a person of partner Globex (the outsider to Acme's records)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from mutualist.accounts import actions as account_actions
+from mutualist.accounts.models import User
+from mutualist.accounts.roles import Role
+from mutualist.crm.models import Account, Lead, Opportunity, PartnerInvolvement, RevenueMonth
+from mutualist.partners.models import Partner, StatusChange
+
+PASSWORD = "test-password-1"
+T0 = datetime(2025, 1, 15, tzinfo=UTC)
+
+
+@dataclass
+class World:
+    cpo: User
+    alice: User
+    bob: User
+    ann: User
+    acme_admin: User
+    acme_user: User
+    globex_user: User
+    acme: Partner
+    globex: Partner
+    acme_account: Account
+    globex_account: Account
+    acme_opp: Opportunity
+    globex_opp: Opportunity
+    shared_opp: Opportunity
+    acme_lead: Lead
+    globex_lead: Lead
+
+    def client_for(self, user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    def token_for(self, user: User) -> str:
+        _, key = account_actions.create_api_token(user, user, "test")
+        return key
+
+
+def make_partner(name: str, owner: User | None, types: str = ",reseller,") -> Partner:
+    partner = Partner.objects.create(
+        name=name, legal_name=f"{name} Inc.", domain=f"{name.lower()}.example", country="US",
+        region="NA", types=types, status="active", status_since=T0, tier="gold", owner=owner,
+        created_at=T0,
+    )
+    StatusChange.objects.create(partner=partner, from_status="", to_status="active", changed_at=T0)
+    return partner
+
+
+def make_opportunity(account: Account, name: str, **kwargs: Any) -> Opportunity:
+    fields: dict[str, Any] = {
+        "amount": Decimal("1000.00"), "currency": "USD", "stage": "Prospecting",
+        "created_at": T0, "source_system": "test", "external_id": name,
+    }
+    fields.update(kwargs)
+    return Opportunity.objects.create(account=account, name=name, **fields)
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    def user(name: str, role: str, partner: Partner | None = None) -> User:
+        return account_actions.create_user(None, name, PASSWORD, role, partner=partner)
+
+    cpo = user("cpo", Role.CPO)
+    alice = user("alice", Role.ALLIANCE_MANAGER)
+    bob = user("bob", Role.ALLIANCE_MANAGER)
+    ann = user("ann", Role.ANALYST)
+    acme = make_partner("Acme", alice, ",reseller,system_integrator,")
+    globex = make_partner("Globex", bob, ",isv,")
+    acme_account = Account.objects.create(name="Initech", domain="initech.example", created_at=T0,
+                                          lifecycle="customer", country="US", industry="retail")
+    globex_account = Account.objects.create(name="Umbrella", domain="umbrella.example",
+                                            created_at=T0, lifecycle="prospect", country="DE")
+    acme_opp = make_opportunity(acme_account, "Initech expansion")
+    globex_opp = make_opportunity(globex_account, "Umbrella platform", amount=Decimal("5000.00"))
+    shared_opp = make_opportunity(acme_account, "Initech renewal", is_closed=True, is_won=True,
+                                  closed_at=datetime(2025, 3, 1, tzinfo=UTC))
+    PartnerInvolvement.objects.create(opportunity=acme_opp, partner=acme, role="sourced",
+                                      attached_at=T0, is_primary=True)
+    PartnerInvolvement.objects.create(opportunity=globex_opp, partner=globex, role="influenced",
+                                      attached_at=T0, is_primary=True)
+    PartnerInvolvement.objects.create(opportunity=shared_opp, partner=acme, role="co_sell",
+                                      attached_at=T0, is_primary=True)
+    PartnerInvolvement.objects.create(opportunity=shared_opp, partner=globex, role="technology",
+                                      attached_at=T0)
+    RevenueMonth.objects.create(account=acme_account, month=date(2025, 2, 1), mrr=Decimal("100.00"))
+    acme_lead = Lead.objects.create(company="Hooli", created_at=T0, source="partner_referral",
+                                    partner=acme)
+    globex_lead = Lead.objects.create(company="Pied Piper", created_at=T0, source="partner_referral",
+                                      partner=globex)
+    return World(
+        cpo=cpo, alice=alice, bob=bob, ann=ann,
+        acme_admin=user("acme_admin", Role.PARTNER_ADMIN, acme),
+        acme_user=user("acme_user", Role.PARTNER_USER, acme),
+        globex_user=user("globex_user", Role.PARTNER_USER, globex),
+        acme=acme, globex=globex, acme_account=acme_account, globex_account=globex_account,
+        acme_opp=acme_opp, globex_opp=globex_opp, shared_opp=shared_opp,
+        acme_lead=acme_lead, globex_lead=globex_lead,
+    )
