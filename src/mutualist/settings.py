@@ -156,7 +156,8 @@ if len(BASE_CURRENCY) != 3 or not BASE_CURRENCY.isalpha():
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "static"
+# Local modes serve straight from the package (no collectstatic); production from STATIC_ROOT.
+STATIC_ROOT = None if LOCAL_MODE else DATA_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,5 +1,3 @@
-from __future__ import annotations
-
 from typing import Any
 
 from django.http import HttpRequest
@@ -68,14 +66,7 @@ def list_opportunities(request: HttpRequest, filters: Query[OpportunityQuery]) -
 
 @router.get("/opportunities/{opportunity_id}", response=OpportunityDetailOut)
 def get_opportunity(request: HttpRequest, opportunity_id: int) -> Any:
-    opportunity = access.get_opportunity_for(request.user, opportunity_id)
-    opportunity.involvements_for_user = list(  # type: ignore[attr-defined]
-        access.involvements_visible_to(request.user, opportunity)
-    )
-    return OpportunityDetailOut(
-        **OpportunityOut.from_orm(opportunity).dict(),
-        involvements=opportunity.involvements_for_user,  # type: ignore[attr-defined]
-    )
+    return access.get_opportunity_for(request.user, opportunity_id)
 
 
 @router.get("/leads", response=list[LeadOut])

@@ -3,7 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from typing import Any
+
 from ninja import Schema
+
+from mutualist.crm.access import involvements_visible_to
+from mutualist.crm.models import Opportunity
 
 
 class AccountOut(Schema):
@@ -56,6 +61,11 @@ class OpportunityOut(Schema):
 
 class OpportunityDetailOut(OpportunityOut):
     involvements: list[InvolvementOut]
+
+    @staticmethod
+    def resolve_involvements(obj: Opportunity, context: dict[str, Any]) -> list[Any]:
+        # Through access: a partner sees its own involvement, not the other partners on the deal.
+        return list(involvements_visible_to(context["request"].user, obj))
 
 
 class LeadOut(Schema):

@@ -1,9 +1,7 @@
-from __future__ import annotations
-
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from mutualist.lib.pagination import PagePagination
@@ -42,7 +40,7 @@ def list_partners(request: HttpRequest, filters: Query[PartnerQuery]) -> Any:
 
 @router.post("/partners", response={201: PartnerOut})
 def create_partner(request: HttpRequest, payload: PartnerIn) -> Any:
-    return 201, actions.create_partner(request.user, payload.dict())  # type: ignore[arg-type]
+    return Status(201, actions.create_partner(request.user, payload.dict()))  # type: ignore[arg-type]
 
 
 @router.get("/partners/{partner_id}", response=PartnerOut)
@@ -60,7 +58,7 @@ def update_partner(request: HttpRequest, partner_id: int, payload: PartnerPatch)
 def delete_partner(request: HttpRequest, partner_id: int) -> Any:
     partner = access.get_partner_for(request.user, partner_id)
     actions.delete_partner(request.user, partner)  # type: ignore[arg-type]
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/partners/{partner_id}/status", response=PartnerOut)

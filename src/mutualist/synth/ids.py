@@ -30,7 +30,7 @@ _RECORD_DIGITS = 9
 
 
 def salesforce_ids(prefix: str, record_numbers: Array) -> Array:
-    """18-character Ids (``<U18`` array) for the given non-negative record numbers."""
+    """18-character Ids (object array of ``str``) for the given non-negative record numbers."""
     if len(prefix) != 3:
         raise ValueError("key prefix must be 3 characters")
     numbers = np.asarray(record_numbers, dtype=np.int64)
@@ -47,7 +47,7 @@ def salesforce_ids(prefix: str, record_numbers: Array) -> Array:
     upper = (buf[:, :15] >= ord("A")) & (buf[:, :15] <= ord("Z"))
     bits = upper.reshape(n, 3, 5).astype(np.int64) @ (1 << np.arange(5))
     buf[:, 15:] = _CHECKSUM[bits]
-    return buf.view("S18").ravel().astype("U18")
+    return buf.view("S18").ravel().astype("U18").astype(object)
 
 
 def salesforce_id_checksum(id15: str) -> str:
