@@ -59,8 +59,16 @@ class World:
 
 def make_partner(name: str, owner: User | None, types: str = ",reseller,") -> Partner:
     partner = Partner.objects.create(
-        name=name, legal_name=f"{name} Inc.", domain=f"{name.lower()}.example", country="US",
-        region="NA", types=types, status="active", status_since=T0, tier="gold", owner=owner,
+        name=name,
+        legal_name=f"{name} Inc.",
+        domain=f"{name.lower()}.example",
+        country="US",
+        region="NA",
+        types=types,
+        status="active",
+        status_since=T0,
+        tier="gold",
+        owner=owner,
         created_at=T0,
     )
     StatusChange.objects.create(partner=partner, from_status="", to_status="active", changed_at=T0)
@@ -69,8 +77,12 @@ def make_partner(name: str, owner: User | None, types: str = ",reseller,") -> Pa
 
 def make_opportunity(account: Account, name: str, **kwargs: Any) -> Opportunity:
     fields: dict[str, Any] = {
-        "amount": Decimal("1000.00"), "currency": "USD", "stage": "Prospecting",
-        "created_at": T0, "source_system": "test", "external_id": name,
+        "amount": Decimal("1000.00"),
+        "currency": "USD",
+        "stage": "Prospecting",
+        "created_at": T0,
+        "source_system": "test",
+        "external_id": name,
     }
     fields.update(kwargs)
     return Opportunity.objects.create(account=account, name=name, **fields)
@@ -87,33 +99,64 @@ def world(db: Any) -> World:
     ann = user("ann", Role.ANALYST)
     acme = make_partner("Acme", alice, ",reseller,system_integrator,")
     globex = make_partner("Globex", bob, ",isv,")
-    acme_account = Account.objects.create(name="Initech", domain="initech.example", created_at=T0,
-                                          lifecycle="customer", country="US", industry="retail")
-    globex_account = Account.objects.create(name="Umbrella", domain="umbrella.example",
-                                            created_at=T0, lifecycle="prospect", country="DE")
+    acme_account = Account.objects.create(
+        name="Initech",
+        domain="initech.example",
+        created_at=T0,
+        lifecycle="customer",
+        country="US",
+        industry="retail",
+    )
+    globex_account = Account.objects.create(
+        name="Umbrella",
+        domain="umbrella.example",
+        created_at=T0,
+        lifecycle="prospect",
+        country="DE",
+    )
     acme_opp = make_opportunity(acme_account, "Initech expansion")
     globex_opp = make_opportunity(globex_account, "Umbrella platform", amount=Decimal("5000.00"))
-    shared_opp = make_opportunity(acme_account, "Initech renewal", is_closed=True, is_won=True,
-                                  closed_at=datetime(2025, 3, 1, tzinfo=UTC))
-    PartnerInvolvement.objects.create(opportunity=acme_opp, partner=acme, role="sourced",
-                                      attached_at=T0, is_primary=True)
-    PartnerInvolvement.objects.create(opportunity=globex_opp, partner=globex, role="influenced",
-                                      attached_at=T0, is_primary=True)
-    PartnerInvolvement.objects.create(opportunity=shared_opp, partner=acme, role="co_sell",
-                                      attached_at=T0, is_primary=True)
-    PartnerInvolvement.objects.create(opportunity=shared_opp, partner=globex, role="technology",
-                                      attached_at=T0)
+    shared_opp = make_opportunity(
+        acme_account,
+        "Initech renewal",
+        is_closed=True,
+        is_won=True,
+        closed_at=datetime(2025, 3, 1, tzinfo=UTC),
+    )
+    PartnerInvolvement.objects.create(
+        opportunity=acme_opp, partner=acme, role="sourced", attached_at=T0, is_primary=True
+    )
+    PartnerInvolvement.objects.create(
+        opportunity=globex_opp, partner=globex, role="influenced", attached_at=T0, is_primary=True
+    )
+    PartnerInvolvement.objects.create(
+        opportunity=shared_opp, partner=acme, role="co_sell", attached_at=T0, is_primary=True
+    )
+    PartnerInvolvement.objects.create(
+        opportunity=shared_opp, partner=globex, role="technology", attached_at=T0
+    )
     RevenueMonth.objects.create(account=acme_account, month=date(2025, 2, 1), mrr=Decimal("100.00"))
-    acme_lead = Lead.objects.create(company="Hooli", created_at=T0, source="partner_referral",
-                                    partner=acme)
-    globex_lead = Lead.objects.create(company="Pied Piper", created_at=T0, source="partner_referral",
-                                      partner=globex)
+    acme_lead = Lead.objects.create(
+        company="Hooli", created_at=T0, source="partner_referral", partner=acme
+    )
+    globex_lead = Lead.objects.create(
+        company="Pied Piper", created_at=T0, source="partner_referral", partner=globex
+    )
     return World(
-        cpo=cpo, alice=alice, bob=bob, ann=ann,
+        cpo=cpo,
+        alice=alice,
+        bob=bob,
+        ann=ann,
         acme_admin=user("acme_admin", Role.PARTNER_ADMIN, acme),
         acme_user=user("acme_user", Role.PARTNER_USER, acme),
         globex_user=user("globex_user", Role.PARTNER_USER, globex),
-        acme=acme, globex=globex, acme_account=acme_account, globex_account=globex_account,
-        acme_opp=acme_opp, globex_opp=globex_opp, shared_opp=shared_opp,
-        acme_lead=acme_lead, globex_lead=globex_lead,
+        acme=acme,
+        globex=globex,
+        acme_account=acme_account,
+        globex_account=globex_account,
+        acme_opp=acme_opp,
+        globex_opp=globex_opp,
+        shared_opp=shared_opp,
+        acme_lead=acme_lead,
+        globex_lead=globex_lead,
     )

@@ -10,7 +10,7 @@ from django.core.checks import CheckMessage, Error, Warning, register
 
 @register()
 def check_database(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    engine = settings.DATABASES["default"]["ENGINE"]
+    engine = str(settings.DATABASES["default"]["ENGINE"])
     messages: list[CheckMessage] = []
     if engine.endswith("sqlite3") and settings.MODE == "production":
         messages.append(

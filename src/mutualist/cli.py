@@ -44,8 +44,12 @@ def _parser() -> argparse.ArgumentParser:
 
     synth = sub.add_parser("synth", help="write a synthetic ecosystem as Salesforce-format CSV")
     synth.add_argument("--out", type=Path, required=True, help="folder to write the files to")
-    synth.add_argument("--size", choices=("small", "medium", "large"), default="small",
-                       help="starting point; the options below override its numbers")
+    synth.add_argument(
+        "--size",
+        choices=("small", "medium", "large"),
+        default="small",
+        help="starting point; the options below override its numbers",
+    )
     synth.add_argument("--partners", type=int)
     synth.add_argument("--accounts", type=int)
     synth.add_argument("--opportunities", type=int)
@@ -114,9 +118,13 @@ def _django(args: list[str]) -> int:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description:<24}"), BarColumn(), TaskProgressColumn(),
-        TextColumn("{task.completed:>10,.0f} / {task.total:,.0f}"), TimeElapsedColumn(),
-        console=console, transient=False,
+        TextColumn("{task.description:<24}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.completed:>10,.0f} / {task.total:,.0f}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     )
 
 
@@ -140,11 +148,15 @@ def _synth(args: argparse.Namespace) -> int:
     from mutualist.synth import SIZES, write_salesforce_csv, write_truth
 
     overrides = {k: getattr(args, k) for k in ("partners", "accounts", "opportunities", "seed")}
-    bad = [f"--{k}" for k, v in overrides.items() if v is not None and v < (0 if k == "seed" else 1)]
+    bad = [
+        f"--{k}" for k, v in overrides.items() if v is not None and v < (0 if k == "seed" else 1)
+    ]
     if bad:
         err_console.print(f"[red]Error:[/red] {', '.join(bad)} must be a positive whole number")
         return 2
-    config = dataclasses.replace(SIZES[args.size], **{k: v for k, v in overrides.items() if v is not None})
+    config = dataclasses.replace(
+        SIZES[args.size], **{k: v for k, v in overrides.items() if v is not None}
+    )
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -204,11 +216,15 @@ def _demo(args: argparse.Namespace) -> int:
 def _print_logins(url: str, logins: Any) -> None:
     from mutualist.core.demo import DEMO_PASSWORD
 
-    console.print(f"\nOpen [bold]{url}[/bold] and log in (password for every demo user: "
-                  f"[bold]{DEMO_PASSWORD}[/bold]).")
+    console.print(
+        f"\nOpen [bold]{url}[/bold] and log in (password for every demo user: "
+        f"[bold]{DEMO_PASSWORD}[/bold])."
+    )
     if logins is None:
-        console.print("Users: cpo, analyst, legal, finance, ops, alliance1…, partner1-admin, "
-                      "partner1-user, partner2-admin, partner2-user.")
+        console.print(
+            "Users: cpo, analyst, legal, finance, ops, alliance1…, partner1-admin, "
+            "partner1-user, partner2-admin, partner2-user."
+        )
         return
     table = Table()
     for column in ("user", "role", "partner", "sees"):
@@ -223,21 +239,22 @@ def _database_label() -> str:
     from django.conf import settings
 
     db = settings.DATABASES["default"]
-    return f"{db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}"
+    return f"{str(db['ENGINE']).rsplit('.', 1)[-1]} {db['NAME']}"
 
 
 def _serve(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.core.management import call_command
-    from django.db.migrations.executor import MigrationExecutor
     from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
 
     from mutualist import serve
 
     executor = MigrationExecutor(connection)
     if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        err_console.print("[yellow]The database has unapplied migrations:[/yellow] run "
-                          "`mutualist migrate` first.")
+        err_console.print(
+            "[yellow]The database has unapplied migrations:[/yellow] run `mutualist migrate` first."
+        )
         return 2
     if not settings.LOCAL_MODE:
         call_command("collectstatic", interactive=False, verbosity=0)
@@ -254,8 +271,10 @@ def _token(args: argparse.Namespace) -> int:
     if args.token_command == "revoke":
         token = ApiToken.objects.filter(pk=args.token_id).first()
         if token is None:
-            err_console.print(f"[red]Error:[/red] no token with id {args.token_id}; "
-                              "see `mutualist token list USERNAME`")
+            err_console.print(
+                f"[red]Error:[/red] no token with id {args.token_id}; "
+                "see `mutualist token list USERNAME`"
+            )
             return 2
         actions.revoke_api_token(None, token)  # type: ignore[arg-type]
         console.print(f"Revoked token {token.pk} ({token.name}).")
@@ -277,9 +296,14 @@ def _token(args: argparse.Namespace) -> int:
     for column in ("id", "name", "starts with", "created", "last used", "revoked"):
         table.add_column(column)
     for t in user.api_tokens.all():
-        table.add_row(str(t.pk), t.name, t.prefix, f"{t.created_at:%Y-%m-%d}",
-                      f"{t.last_used_at:%Y-%m-%d}" if t.last_used_at else "never",
-                      f"{t.revoked_at:%Y-%m-%d}" if t.revoked_at else "")
+        table.add_row(
+            str(t.pk),
+            t.name,
+            t.prefix,
+            f"{t.created_at:%Y-%m-%d}",
+            f"{t.last_used_at:%Y-%m-%d}" if t.last_used_at else "never",
+            f"{t.revoked_at:%Y-%m-%d}" if t.revoked_at else "",
+        )
     console.print(table)
     return 0
 

@@ -4,4 +4,4 @@ import os
 
 os.environ.setdefault("MUTUALIST_MODE", "test")
 
-from mutualist.settings import *  # noqa: E402,F403
+from mutualist.settings import *  # noqa: F403

@@ -27,9 +27,11 @@ def test_partner_lists_only_its_records(world: World) -> None:
 
 
 def test_outsider_gets_404_for_every_crm_detail(world: World) -> None:
-    for url in (f"/api/v1/accounts/{world.globex_account.pk}",
-                f"/api/v1/opportunities/{world.globex_opp.pk}",
-                f"/api/v1/leads/{world.globex_lead.pk}"):
+    for url in (
+        f"/api/v1/accounts/{world.globex_account.pk}",
+        f"/api/v1/opportunities/{world.globex_opp.pk}",
+        f"/api/v1/leads/{world.globex_lead.pk}",
+    ):
         assert get(world, world.acme_user, url).status_code == 404, url  # type: ignore[attr-defined]
         assert get(world, world.cpo, url).status_code == 200, url  # type: ignore[attr-defined]
 
@@ -43,11 +45,13 @@ def test_shared_deal_shows_a_partner_only_its_own_involvement(world: World) -> N
 
 
 def test_unknown_crm_filter_values_are_422(world: World) -> None:
-    for url, field in (("/api/v1/opportunities?state=maybe", "state"),
-                       ("/api/v1/accounts?lifecycle=zombie", "lifecycle"),
-                       ("/api/v1/leads?source=pigeon", "source"),
-                       ("/api/v1/opportunities?partner=abc", "partner"),
-                       ("/api/v1/opportunities?page_size=100000", "page_size")):
+    for url, field in (
+        ("/api/v1/opportunities?state=maybe", "state"),
+        ("/api/v1/accounts?lifecycle=zombie", "lifecycle"),
+        ("/api/v1/leads?source=pigeon", "source"),
+        ("/api/v1/opportunities?partner=abc", "partner"),
+        ("/api/v1/opportunities?page_size=100000", "page_size"),
+    ):
         response = get(world, world.cpo, url)
         assert response.status_code == 422, url  # type: ignore[attr-defined]
         assert field in str(response.json()["detail"]), url  # type: ignore[attr-defined]

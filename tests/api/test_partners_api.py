@@ -61,8 +61,12 @@ def test_outsider_gets_404_on_every_partner_endpoint(world: World) -> None:
     assert client.get(f"/api/v1/partners/{pid}/status-history", **auth).status_code == 404
     patch = client.patch(f"/api/v1/partners/{pid}", {"name": "x"}, "application/json", **auth)
     assert patch.status_code == 404
-    status = client.post(f"/api/v1/partners/{pid}/status", {"status": "inactive", "reason": "x"},
-                         "application/json", **auth)
+    status = client.post(
+        f"/api/v1/partners/{pid}/status",
+        {"status": "inactive", "reason": "x"},
+        "application/json",
+        **auth,
+    )
     assert status.status_code == 404
     assert client.delete(f"/api/v1/partners/{pid}", **auth).status_code == 404
     world.acme.refresh_from_db()
@@ -71,18 +75,33 @@ def test_outsider_gets_404_on_every_partner_endpoint(world: World) -> None:
 
 def test_create_update_and_status_through_the_api(world: World) -> None:
     client, auth = api(world, world.alice)
-    created = client.post("/api/v1/partners", {
-        "name": "Vandelay", "types": ["distributor"], "country": "US", "domain": "vandelay.example",
-    }, "application/json", **auth)
+    created = client.post(
+        "/api/v1/partners",
+        {
+            "name": "Vandelay",
+            "types": ["distributor"],
+            "country": "US",
+            "domain": "vandelay.example",
+        },
+        "application/json",
+        **auth,
+    )
     assert created.status_code == 201, created.content
     pid = created.json()["id"]
     assert created.json()["status"] == "prospect"
-    patched = client.patch(f"/api/v1/partners/{pid}", {"legal_name": "Vandelay Industries LLC"},
-                           "application/json", **auth)
+    patched = client.patch(
+        f"/api/v1/partners/{pid}",
+        {"legal_name": "Vandelay Industries LLC"},
+        "application/json",
+        **auth,
+    )
     assert patched.json()["legal_name"] == "Vandelay Industries LLC"
-    moved = client.post(f"/api/v1/partners/{pid}/status",
-                        {"status": "evaluating", "reason": "Intro call went well"},
-                        "application/json", **auth)
+    moved = client.post(
+        f"/api/v1/partners/{pid}/status",
+        {"status": "evaluating", "reason": "Intro call went well"},
+        "application/json",
+        **auth,
+    )
     assert moved.json()["status"] == "evaluating"
     history = client.get(f"/api/v1/partners/{pid}/status-history", **auth).json()
     assert [h["to_status"] for h in history] == ["prospect", "evaluating"]
@@ -109,19 +128,25 @@ def test_malformed_bodies_are_422_with_field_and_change_nothing(world: World) ->
 
 def test_invalid_transition_is_422(world: World) -> None:
     client, auth = api(world, world.alice)
-    response = client.post(f"/api/v1/partners/{world.acme.pk}/status",
-                           {"status": "prospect", "reason": "Start over"}, "application/json", **auth)
+    response = client.post(
+        f"/api/v1/partners/{world.acme.pk}/status",
+        {"status": "prospect", "reason": "Start over"},
+        "application/json",
+        **auth,
+    )
     assert response.status_code == 422
     assert "cannot go from active to prospect" in response.json()["detail"][0]["msg"]
 
 
 def test_analyst_cannot_write_through_the_api(world: World) -> None:
     client, auth = api(world, world.ann)
-    create = client.post("/api/v1/partners", {"name": "X", "types": ["reseller"]},
-                         "application/json", **auth)
+    create = client.post(
+        "/api/v1/partners", {"name": "X", "types": ["reseller"]}, "application/json", **auth
+    )
     assert create.status_code == 403
-    patch = client.patch(f"/api/v1/partners/{world.acme.pk}", {"name": "x"}, "application/json",
-                         **auth)
+    patch = client.patch(
+        f"/api/v1/partners/{world.acme.pk}", {"name": "x"}, "application/json", **auth
+    )
     assert patch.status_code == 403
     assert client.delete(f"/api/v1/partners/{world.acme.pk}", **auth).status_code == 403
 

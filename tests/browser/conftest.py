@@ -19,8 +19,14 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM_FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--disable-dev-shm-usage",
 ]
 
@@ -40,13 +46,18 @@ def browser() -> Iterator[Any]:
     path = chromium_path()
     if path is None:
         if os.environ.get("MUTUALIST_REQUIRE_BROWSER") == "1":
-            pytest.fail("No Chromium found; install Debian's chromium package or set MUTUALIST_CHROMIUM")
+            pytest.fail(
+                "No Chromium found; install Debian's chromium package or set MUTUALIST_CHROMIUM"
+            )
         pytest.skip("No Chromium installed (apt-get install chromium) - browser tests skipped")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
         context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=path, args=CHROMIUM_FLAGS, headless=True,
+            profile,
+            executable_path=path,
+            args=CHROMIUM_FLAGS,
+            headless=True,
             viewport={"width": 1280, "height": 900},
         )
         yield context

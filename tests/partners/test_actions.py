@@ -10,10 +10,17 @@ from tests.conftest import World
 
 
 def test_create_partner_validates_normalises_and_audits(world: World) -> None:
-    partner = actions.create_partner(world.alice, {
-        "name": " Initrode ", "domain": "https://www.Initrode.com/about", "country": "de",
-        "types": ["msp", "reseller"], "segments": ["healthcare", "EMEA"], "region": "EMEA",
-    })
+    partner = actions.create_partner(
+        world.alice,
+        {
+            "name": " Initrode ",
+            "domain": "https://www.Initrode.com/about",
+            "country": "de",
+            "types": ["msp", "reseller"],
+            "segments": ["healthcare", "EMEA"],
+            "region": "EMEA",
+        },
+    )
     assert partner.name == "Initrode"
     assert partner.domain == "initrode.com"
     assert partner.country == "DE"
@@ -29,12 +36,27 @@ def test_create_partner_validates_normalises_and_audits(world: World) -> None:
 def test_create_partner_names_every_bad_field_and_writes_nothing(world: World) -> None:
     before = Partner.objects.count(), AuditEntry.objects.count()
     with pytest.raises(ValidationFailed) as exc:
-        actions.create_partner(world.cpo, {
-            "name": "", "domain": "not a domain", "country": "XX", "types": ["wizard"],
-            "segments": ["nope"], "owner": world.ann.pk, "color": "blue",
-        })
-    assert set(exc.value.errors) == {"name", "domain", "country", "types", "segments", "owner",
-                                     "color"}
+        actions.create_partner(
+            world.cpo,
+            {
+                "name": "",
+                "domain": "not a domain",
+                "country": "XX",
+                "types": ["wizard"],
+                "segments": ["nope"],
+                "owner": world.ann.pk,
+                "color": "blue",
+            },
+        )
+    assert set(exc.value.errors) == {
+        "name",
+        "domain",
+        "country",
+        "types",
+        "segments",
+        "owner",
+        "color",
+    }
     assert "ISO 3166" in exc.value.errors["country"]
     assert "reseller" in exc.value.errors["types"]  # lists the allowed values
     assert (Partner.objects.count(), AuditEntry.objects.count()) == before

@@ -70,9 +70,14 @@ def test_partner_page_shows_profile_history_and_deals(world: World) -> None:
     assert b"Initech" in page.content
 
 
-@pytest.mark.parametrize("url_name", [
-    "partner", "account", "opportunity",
-])
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "partner",
+        "account",
+        "opportunity",
+    ],
+)
 def test_outsider_gets_404_on_detail_pages(world: World, url_name: str) -> None:
     urls = {
         "partner": f"/partners/{world.globex.pk}/",
@@ -86,7 +91,8 @@ def test_outsider_gets_404_on_detail_pages(world: World, url_name: str) -> None:
 def test_partner_lists_contain_only_its_records(world: World) -> None:
     client = world.client_for(world.acme_user)
     assert [o.name for o in client.get("/crm/opportunities/?sort=name").context["page"]] == [
-        "Initech expansion", "Initech renewal",
+        "Initech expansion",
+        "Initech renewal",
     ]
     assert [a.name for a in client.get("/crm/accounts/").context["page"]] == ["Initech"]
     assert [lead.company for lead in client.get("/crm/leads/").context["page"]] == ["Hooli"]

@@ -41,11 +41,21 @@ def create_user(
     if errors:
         raise ValidationFailed(errors)
     user = User.objects.create_user(
-        username=username, password=password, role=role, partner=partner,
-        first_name=first_name, last_name=last_name, email=email, is_staff=is_staff,
+        username=username,
+        password=password,
+        role=role,
+        partner=partner,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        is_staff=is_staff,
     )
-    record(actor, "user.create", user, after={"username": username, "role": role,
-                                               "partner_id": partner.pk if partner else None})
+    record(
+        actor,
+        "user.create",
+        user,
+        after={"username": username, "role": role, "partner_id": partner.pk if partner else None},
+    )
     return user
 
 

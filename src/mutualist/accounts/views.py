@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from mutualist.accounts import access, actions
+from mutualist.accounts.models import User
 from mutualist.lib.errors import ValidationFailed
 
 
@@ -15,9 +18,8 @@ def tokens(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         try:
-            _, key = actions.create_api_token(
-                request.user, request.user, request.POST.get("name", "")  # type: ignore[arg-type]
-            )
+            user = cast(User, request.user)
+            _, key = actions.create_api_token(user, user, request.POST.get("name", ""))
             ctx["new_key"] = key
         except ValidationFailed as exc:
             ctx["errors"] = exc.errors
@@ -30,5 +32,5 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @require_POST
 def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
     token = access.get_token_for(request.user, token_id)
-    actions.revoke_api_token(request.user, token)  # type: ignore[arg-type]
+    actions.revoke_api_token(cast(User, request.user), token)
     return redirect("tokens")

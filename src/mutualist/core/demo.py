@@ -53,22 +53,38 @@ def load(eco: Ecosystem, progress: Callable[[str, int], None] | None = None) -> 
     logins: list[DemoLogin] = []
     for username, role, first, last, shows in VENDOR_LOGINS:
         account_actions.create_user(
-            None, username, DEMO_PASSWORD, role, first_name=first, last_name=last,
+            None,
+            username,
+            DEMO_PASSWORD,
+            role,
+            first_name=first,
+            last_name=last,
             is_staff=role == Role.CPO,
         )
         logins.append(DemoLogin(username, Role(role).label, "", shows))
     User.objects.filter(username="cpo").update(is_superuser=True)
     managers = [
         account_actions.create_user(
-            None, f"alliance{i + 1}", DEMO_PASSWORD, Role.ALLIANCE_MANAGER,
-            first_name=f"Alex{i + 1}", last_name="Alliance",
+            None,
+            f"alliance{i + 1}",
+            DEMO_PASSWORD,
+            Role.ALLIANCE_MANAGER,
+            first_name=f"Alex{i + 1}",
+            last_name="Alliance",
         )
         for i in range(eco.config.alliance_managers)
     ]
-    logins.append(DemoLogin("alliance1 … alliance" + str(len(managers)),
-                            Role.ALLIANCE_MANAGER.label, "", "Everything; edits the partners they own"))
-    crm_actions.load_ecosystem(None, eco.tables, source_system=SOURCE_SYSTEM, owners=managers,
-                               progress=progress)
+    logins.append(
+        DemoLogin(
+            "alliance1 … alliance" + str(len(managers)),
+            Role.ALLIANCE_MANAGER.label,
+            "",
+            "Everything; edits the partners they own",
+        )
+    )
+    crm_actions.load_ecosystem(
+        None, eco.tables, source_system=SOURCE_SYSTEM, owners=managers, progress=progress
+    )
     logins += _partner_logins()
     return logins
 
@@ -80,10 +96,23 @@ def _partner_logins() -> list[DemoLogin]:
     for number, partner in enumerate(busiest, start=1):
         for suffix, role in (("admin", Role.PARTNER_ADMIN), ("user", Role.PARTNER_USER)):
             username = f"partner{number}-{suffix}"
-            account_actions.create_user(None, username, DEMO_PASSWORD, role, partner=partner,
-                                        first_name=partner.name, last_name=suffix.title())
-            logins.append(DemoLogin(username, Role(role).label, partner.name,
-                                    f"Only {partner.name}'s records (portal)"))
+            account_actions.create_user(
+                None,
+                username,
+                DEMO_PASSWORD,
+                role,
+                partner=partner,
+                first_name=partner.name,
+                last_name=suffix.title(),
+            )
+            logins.append(
+                DemoLogin(
+                    username,
+                    Role(role).label,
+                    partner.name,
+                    f"Only {partner.name}'s records (portal)",
+                )
+            )
     return logins
 
 

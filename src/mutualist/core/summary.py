@@ -15,7 +15,9 @@ from mutualist.partners.choices import PartnerType, Status
 def ecosystem_summary(user: Any) -> dict[str, Any]:
     partners = partners_visible_to(user)
     by_status = dict(partners.values_list("status").annotate(n=Count("id")).order_by())
-    by_type = {t.label: partners.filter(types__contains=f",{t.value},").count() for t in PartnerType}
+    by_type = {
+        t.label: partners.filter(types__contains=f",{t.value},").count() for t in PartnerType
+    }
     opportunities = opportunities_visible_to(user)
     totals = opportunities.aggregate(
         open_count=Count("id", filter=Q(is_closed=False)),

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -11,7 +13,7 @@ from mutualist.crm.access import leads_visible_to, opportunities_visible_to
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    ctx = {"summary": ecosystem_summary(request.user)}
+    ctx: dict[str, Any] = {"summary": ecosystem_summary(request.user)}
     if request.user.is_partner_user:  # type: ignore[union-attr]
         ctx["partner"] = request.user.partner  # type: ignore[union-attr]
         ctx["recent_opportunities"] = opportunities_visible_to(request.user).select_related(

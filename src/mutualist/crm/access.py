@@ -67,13 +67,13 @@ def _get_or_404(queryset: QuerySet[Any], pk: int, what: str) -> Any:
 
 
 def get_account_for(user: Any, account_id: int) -> Account:
-    return _get_or_404(accounts_visible_to(user), account_id, "account")  # type: ignore[no-any-return]
+    return _get_or_404(accounts_visible_to(user), account_id, "account")
 
 
 def get_opportunity_for(user: Any, opportunity_id: int) -> Opportunity:
     opportunities = opportunities_visible_to(user).select_related("account")
-    return _get_or_404(opportunities, opportunity_id, "opportunity")  # type: ignore[no-any-return]
+    return _get_or_404(opportunities, opportunity_id, "opportunity")
 
 
 def get_lead_for(user: Any, lead_id: int) -> Lead:
-    return _get_or_404(leads_visible_to(user).select_related("partner"), lead_id, "lead")  # type: ignore[no-any-return]
+    return _get_or_404(leads_visible_to(user).select_related("partner"), lead_id, "lead")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 import numpy as np
 from django.db import transaction
@@ -85,26 +84,49 @@ def load_ecosystem(
         "partners": _load_partners(tables, source_system, owners, offsets["partners"], tick),
         "accounts": _load_accounts(tables["accounts"], source_system, offsets["accounts"], tick),
     }
-    counts["opportunities"] = _load_opportunities(tables["opportunities"], source_system, offsets, tick)
+    counts["opportunities"] = _load_opportunities(
+        tables["opportunities"], source_system, offsets, tick
+    )
     counts["involvements"] = _load_involvements(tables["involvements"], offsets, tick)
     counts["leads"] = _load_leads(tables["leads"], source_system, offsets, tick)
     counts["revenue_months"] = _load_revenue(tables["revenue_months"], offsets, tick)
     counts["costs"] = _load_costs(tables["costs"], offsets, tick)
-    bulk.reset_sequences([Partner, Account, Opportunity, Lead, PartnerInvolvement, RevenueMonth,
-                          Cost, StatusChange, TierChange, PartnerExternalId])
-    record(actor, "ecosystem.load", object_type="ecosystem", object_label=source_system,
-           after={"source_system": source_system, "counts": counts})
+    bulk.reset_sequences(
+        [
+            Partner,
+            Account,
+            Opportunity,
+            Lead,
+            PartnerInvolvement,
+            RevenueMonth,
+            Cost,
+            StatusChange,
+            TierChange,
+            PartnerExternalId,
+        ]
+    )
+    record(
+        actor,
+        "ecosystem.load",
+        object_type="ecosystem",
+        object_label=source_system,
+        after={"source_system": source_system, "counts": counts},
+    )
     return counts
 
 
 def _load_partners(
-    tables: Tables, source_system: str, owners: Sequence[User], offset: int,
+    tables: Tables,
+    source_system: str,
+    owners: Sequence[User],
+    offset: int,
     tick: Callable[[str], Callable[[int], None]],
 ) -> int:
     p = tables["partners"]
     owner_ids = np.array([u.pk for u in owners] or [0], dtype=np.int64)
     owner_col: list[int | None] = (
-        owner_ids[p["owner"].astype(np.int64) % len(owner_ids)].tolist() if owners
+        owner_ids[p["owner"].astype(np.int64) % len(owner_ids)].tolist()
+        if owners
         else [None] * len(p["id"])
     )
     types = [",".join(sorted(t.split(","))) for t in bulk.text_column(p["types"])]
@@ -112,27 +134,61 @@ def _load_partners(
     created = _first_time_per_partner(history["partner_id"], history["changed_at"], len(p["id"]))
     count = bulk.bulk_insert(
         Partner,
-        ["id", "name", "legal_name", "domain", "other_domains", "country", "region", "types",
-         "status", "status_since", "tier", "owner", "created_at", "updated_at"],
-        [bulk.id_column(p["id"], offset), bulk.text_column(p["name"]),
-         bulk.text_column(p["legal_name"]), bulk.text_column(p["domain"]),
-         ["[]"] * len(p["id"]), bulk.text_column(p["country"]), bulk.text_column(p["region"]),
-         [f",{t}," for t in types], bulk.text_column(p["status"]),
-         bulk.datetime_column(p["status_since"]), bulk.text_column(p["tier"]), owner_col,
-         bulk.datetime_column(created), bulk.datetime_column(p["status_since"])],
+        [
+            "id",
+            "name",
+            "legal_name",
+            "domain",
+            "other_domains",
+            "country",
+            "region",
+            "types",
+            "status",
+            "status_since",
+            "tier",
+            "owner",
+            "created_at",
+            "updated_at",
+        ],
+        [
+            bulk.id_column(p["id"], offset),
+            bulk.text_column(p["name"]),
+            bulk.text_column(p["legal_name"]),
+            bulk.text_column(p["domain"]),
+            ["[]"] * len(p["id"]),
+            bulk.text_column(p["country"]),
+            bulk.text_column(p["region"]),
+            [f",{t}," for t in types],
+            bulk.text_column(p["status"]),
+            bulk.datetime_column(p["status_since"]),
+            bulk.text_column(p["tier"]),
+            owner_col,
+            bulk.datetime_column(created),
+            bulk.datetime_column(p["status_since"]),
+        ],
         tick("partners"),
     )
     bulk.bulk_insert(
-        PartnerExternalId, ["partner", "source_system", "external_id"],
-        [bulk.id_column(p["id"], offset), [source_system] * count, bulk.text_column(p["external_id"])],
+        PartnerExternalId,
+        ["partner", "source_system", "external_id"],
+        [
+            bulk.id_column(p["id"], offset),
+            [source_system] * count,
+            bulk.text_column(p["external_id"]),
+        ],
     )
     _load_partner_segments(p, offset)
     _load_status_history(history, offset, tick)
     tiers = tables["partner_tier_history"]
     bulk.bulk_insert(
-        TierChange, ["partner", "tier", "effective_from", "reason"],
-        [bulk.id_column(tiers["partner_id"], offset), bulk.text_column(tiers["tier"]),
-         bulk.datetime_column(tiers["effective_from"]), ["Program review"] * len(tiers["tier"])],
+        TierChange,
+        ["partner", "tier", "effective_from", "reason"],
+        [
+            bulk.id_column(tiers["partner_id"], offset),
+            bulk.text_column(tiers["tier"]),
+            bulk.datetime_column(tiers["effective_from"]),
+            ["Program review"] * len(tiers["tier"]),
+        ],
         tick("partner_tier_history"),
     )
     return count
@@ -158,16 +214,23 @@ def _load_status_history(
     first_of_partner = np.concatenate([[True], partner_ids[1:] != partner_ids[:-1]])
     previous[first_of_partner] = ""
     bulk.bulk_insert(
-        StatusChange, ["partner", "from_status", "to_status", "changed_at", "reason"],
-        [bulk.id_column(partner_ids, offset), bulk.text_column(previous),
-         bulk.text_column(statuses), bulk.datetime_column(history["changed_at"][order]),
-         bulk.text_column(history["reason"][order])],
+        StatusChange,
+        ["partner", "from_status", "to_status", "changed_at", "reason"],
+        [
+            bulk.id_column(partner_ids, offset),
+            bulk.text_column(previous),
+            bulk.text_column(statuses),
+            bulk.datetime_column(history["changed_at"][order]),
+            bulk.text_column(history["reason"][order]),
+        ],
         tick("partner_status_history"),
     )
 
 
 def _load_partner_segments(p: Mapping[str, np.ndarray], offset: int) -> None:
-    wanted: set[tuple[str, str]] = {(SegmentKind.GEOGRAPHY, r) for r in bulk.text_column(p["region"]) if r}
+    wanted: set[tuple[str, str]] = {
+        (SegmentKind.GEOGRAPHY, r) for r in bulk.text_column(p["region"]) if r
+    }
     per_partner: list[list[tuple[str, str]]] = []
     for i in range(len(p["id"])):
         pairs = [(SegmentKind.GEOGRAPHY.value, str(p["region"][i]))] if p["region"][i] else []
@@ -195,97 +258,176 @@ def _ensure_segments(wanted: set[tuple[str, str]]) -> dict[tuple[str, str], int]
 
 
 def _load_accounts(
-    a: Mapping[str, np.ndarray], source_system: str, offset: int,
+    a: Mapping[str, np.ndarray],
+    source_system: str,
+    offset: int,
     tick: Callable[[str], Callable[[int], None]],
 ) -> int:
     n = len(a["id"])
     return bulk.bulk_insert(
         Account,
-        ["id", "name", "domain", "country", "industry", "size_band", "lifecycle", "created_at",
-         "source_system", "external_id"],
-        [bulk.id_column(a["id"], offset), bulk.text_column(a["name"]), bulk.text_column(a["domain"]),
-         bulk.text_column(a["country"]), bulk.text_column(a["industry"]),
-         bulk.text_column(a["size_band"]), bulk.text_column(a["lifecycle"]),
-         bulk.datetime_column(a["created_at"]), [source_system] * n,
-         bulk.text_column(a["external_id"])],
+        [
+            "id",
+            "name",
+            "domain",
+            "country",
+            "industry",
+            "size_band",
+            "lifecycle",
+            "created_at",
+            "source_system",
+            "external_id",
+        ],
+        [
+            bulk.id_column(a["id"], offset),
+            bulk.text_column(a["name"]),
+            bulk.text_column(a["domain"]),
+            bulk.text_column(a["country"]),
+            bulk.text_column(a["industry"]),
+            bulk.text_column(a["size_band"]),
+            bulk.text_column(a["lifecycle"]),
+            bulk.datetime_column(a["created_at"]),
+            [source_system] * n,
+            bulk.text_column(a["external_id"]),
+        ],
         tick("accounts"),
     )
 
 
 def _load_opportunities(
-    o: Mapping[str, np.ndarray], source_system: str, offsets: Mapping[str, int],
+    o: Mapping[str, np.ndarray],
+    source_system: str,
+    offsets: Mapping[str, int],
     tick: Callable[[str], Callable[[int], None]],
 ) -> int:
     n = len(o["id"])
     return bulk.bulk_insert(
         Opportunity,
-        ["id", "account", "name", "amount", "currency", "acv", "stage", "is_closed", "is_won",
-         "created_at", "closed_at", "type", "lead_source", "source_system", "external_id"],
-        [bulk.id_column(o["id"], offsets["opportunities"]),
-         bulk.id_column(o["account_id"], offsets["accounts"]), bulk.text_column(o["name"]),
-         bulk.money_column(o["amount"]), bulk.text_column(o["currency"]),
-         bulk.money_column(o["acv"]), bulk.text_column(o["stage"]), bulk.bool_column(o["is_closed"]),
-         bulk.bool_column(o["is_won"]), bulk.datetime_column(o["created_at"]),
-         bulk.datetime_column(o["closed_at"]), bulk.text_column(o["type"]),
-         bulk.text_column(o["lead_source"]), [source_system] * n, bulk.text_column(o["external_id"])],
+        [
+            "id",
+            "account",
+            "name",
+            "amount",
+            "currency",
+            "acv",
+            "stage",
+            "is_closed",
+            "is_won",
+            "created_at",
+            "closed_at",
+            "type",
+            "lead_source",
+            "source_system",
+            "external_id",
+        ],
+        [
+            bulk.id_column(o["id"], offsets["opportunities"]),
+            bulk.id_column(o["account_id"], offsets["accounts"]),
+            bulk.text_column(o["name"]),
+            bulk.money_column(o["amount"]),
+            bulk.text_column(o["currency"]),
+            bulk.money_column(o["acv"]),
+            bulk.text_column(o["stage"]),
+            bulk.bool_column(o["is_closed"]),
+            bulk.bool_column(o["is_won"]),
+            bulk.datetime_column(o["created_at"]),
+            bulk.datetime_column(o["closed_at"]),
+            bulk.text_column(o["type"]),
+            bulk.text_column(o["lead_source"]),
+            [source_system] * n,
+            bulk.text_column(o["external_id"]),
+        ],
         tick("opportunities"),
     )
 
 
 def _load_involvements(
-    i: Mapping[str, np.ndarray], offsets: Mapping[str, int],
+    i: Mapping[str, np.ndarray],
+    offsets: Mapping[str, int],
     tick: Callable[[str], Callable[[int], None]],
 ) -> int:
     return bulk.bulk_insert(
         PartnerInvolvement,
         ["opportunity", "partner", "role", "attached_at", "is_primary"],
-        [bulk.id_column(i["opportunity_id"], offsets["opportunities"]),
-         bulk.id_column(i["partner_id"], offsets["partners"]), bulk.text_column(i["role"]),
-         bulk.datetime_column(i["attached_at"]), bulk.bool_column(i["is_primary"])],
+        [
+            bulk.id_column(i["opportunity_id"], offsets["opportunities"]),
+            bulk.id_column(i["partner_id"], offsets["partners"]),
+            bulk.text_column(i["role"]),
+            bulk.datetime_column(i["attached_at"]),
+            bulk.bool_column(i["is_primary"]),
+        ],
         tick("involvements"),
     )
 
 
 def _load_leads(
-    leads: Mapping[str, np.ndarray], source_system: str, offsets: Mapping[str, int],
+    leads: Mapping[str, np.ndarray],
+    source_system: str,
+    offsets: Mapping[str, int],
     tick: Callable[[str], Callable[[int], None]],
 ) -> int:
     n = len(leads["id"])
     return bulk.bulk_insert(
         Lead,
-        ["company", "created_at", "converted_at", "status", "source", "partner", "account",
-         "source_system", "external_id"],
-        [bulk.text_column(leads["company"]), bulk.datetime_column(leads["created_at"]),
-         bulk.datetime_column(leads["converted_at"]), bulk.text_column(leads["status"]),
-         bulk.text_column(leads["source"]), bulk.id_column(leads["partner_id"], offsets["partners"]),
-         bulk.id_column(leads["account_id"], offsets["accounts"]), [source_system] * n,
-         bulk.text_column(leads["external_id"])],
+        [
+            "company",
+            "created_at",
+            "converted_at",
+            "status",
+            "source",
+            "partner",
+            "account",
+            "source_system",
+            "external_id",
+        ],
+        [
+            bulk.text_column(leads["company"]),
+            bulk.datetime_column(leads["created_at"]),
+            bulk.datetime_column(leads["converted_at"]),
+            bulk.text_column(leads["status"]),
+            bulk.text_column(leads["source"]),
+            bulk.id_column(leads["partner_id"], offsets["partners"]),
+            bulk.id_column(leads["account_id"], offsets["accounts"]),
+            [source_system] * n,
+            bulk.text_column(leads["external_id"]),
+        ],
         tick("leads"),
     )
 
 
 def _load_revenue(
-    r: Mapping[str, np.ndarray], offsets: Mapping[str, int],
+    r: Mapping[str, np.ndarray],
+    offsets: Mapping[str, int],
     tick: Callable[[str], Callable[[int], None]],
 ) -> int:
     return bulk.bulk_insert(
-        RevenueMonth, ["account", "month", "mrr", "currency"],
-        [bulk.id_column(r["account_id"], offsets["accounts"]), bulk.date_column(r["month"]),
-         bulk.money_column(r["mrr"]), bulk.text_column(r["currency"])],
+        RevenueMonth,
+        ["account", "month", "mrr", "currency"],
+        [
+            bulk.id_column(r["account_id"], offsets["accounts"]),
+            bulk.date_column(r["month"]),
+            bulk.money_column(r["mrr"]),
+            bulk.text_column(r["currency"]),
+        ],
         tick("revenue_months"),
     )
 
 
 def _load_costs(
-    c: Mapping[str, np.ndarray], offsets: Mapping[str, int],
+    c: Mapping[str, np.ndarray],
+    offsets: Mapping[str, int],
     tick: Callable[[str], Callable[[int], None]],
 ) -> int:
     return bulk.bulk_insert(
-        Cost, ["month", "category", "amount", "currency", "partner", "program"],
-        [bulk.date_column(c["month"]), bulk.text_column(c["category"]), bulk.money_column(c["amount"]),
-         bulk.text_column(c["currency"]), bulk.id_column(c["partner_id"], offsets["partners"]),
-         bulk.text_column(c["program"])],
+        Cost,
+        ["month", "category", "amount", "currency", "partner", "program"],
+        [
+            bulk.date_column(c["month"]),
+            bulk.text_column(c["category"]),
+            bulk.money_column(c["amount"]),
+            bulk.text_column(c["currency"]),
+            bulk.id_column(c["partner_id"], offsets["partners"]),
+            bulk.text_column(c["program"]),
+        ],
         tick("costs"),
     )
-
-

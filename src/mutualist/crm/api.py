@@ -49,7 +49,9 @@ class LeadQuery(Schema):
 @router.get("/accounts", response=list[AccountOut])
 @paginate(PagePagination)
 def list_accounts(request: HttpRequest, filters: Query[AccountQuery]) -> Any:
-    return filter_accounts(access.accounts_visible_to(request.user), AccountFilters(**filters.dict()))
+    return filter_accounts(
+        access.accounts_visible_to(request.user), AccountFilters(**filters.dict())
+    )
 
 
 @router.get("/accounts/{account_id}", response=AccountOut)

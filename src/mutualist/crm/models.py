@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 from mutualist.crm.choices import (
@@ -15,7 +17,10 @@ from mutualist.crm.choices import (
 )
 from mutualist.partners.models import Partner
 
-MONEY = {"max_digits": 18, "decimal_places": 2}
+
+def money_field(**kwargs: Any) -> models.DecimalField[Any, Any]:
+    """Money amounts: decimal (never float) with cents; the currency is a sibling field."""
+    return models.DecimalField(max_digits=18, decimal_places=2, **kwargs)
 
 
 class ExternalRecord(models.Model):
@@ -60,10 +65,10 @@ class Account(ExternalRecord):
 class Opportunity(ExternalRecord):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="opportunities")
     name = models.CharField(max_length=255)
-    amount = models.DecimalField(**MONEY, null=True, blank=True)
+    amount = money_field(null=True, blank=True)
     currency = models.CharField(max_length=3, default="USD")
     # Annual contract value: amount over the term in years; null when the term is unknown.
-    acv = models.DecimalField(**MONEY, null=True, blank=True)
+    acv = money_field(null=True, blank=True)
     stage = models.CharField(max_length=64, db_index=True)
     is_closed = models.BooleanField(default=False)
     is_won = models.BooleanField(default=False)
@@ -83,7 +88,8 @@ class Opportunity(ExternalRecord):
         constraints = [
             external_id_unique("opportunity_external_id_unique"),
             models.CheckConstraint(
-                name="won_implies_closed", condition=models.Q(is_won=False) | models.Q(is_closed=True)
+                name="won_implies_closed",
+                condition=models.Q(is_won=False) | models.Q(is_closed=True),
             ),
         ]
 
@@ -138,7 +144,7 @@ class RevenueMonth(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="revenue_months")
     month = models.DateField()
-    mrr = models.DecimalField(**MONEY)
+    mrr = money_field()
     currency = models.CharField(max_length=3, default="USD")
 
     class Meta:
@@ -154,7 +160,7 @@ class RevenueMonth(models.Model):
 class Cost(models.Model):
     month = models.DateField(db_index=True)
     category = models.CharField(max_length=16, choices=CostCategory.choices)
-    amount = models.DecimalField(**MONEY)
+    amount = money_field()
     currency = models.CharField(max_length=3, default="USD")
     partner = models.ForeignKey(
         Partner, null=True, blank=True, on_delete=models.SET_NULL, related_name="costs"

@@ -7,20 +7,39 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from mutualist.crm.choices import AccountLifecycle, LeadSource, LeadStatus, OpportunityType, SizeBand
+from mutualist.crm.choices import (
+    AccountLifecycle,
+    LeadSource,
+    LeadStatus,
+    OpportunityType,
+    SizeBand,
+)
 from mutualist.crm.models import Account, Lead, Opportunity, PartnerInvolvement
 from mutualist.lib.errors import ValidationFailed
 
-ACCOUNT_SORTS = {"name": "name", "-name": "-name", "created": "created_at",
-                 "-created": "-created_at", "country": "country"}
-OPPORTUNITY_SORTS = {"-created": "-created_at", "created": "created_at", "amount": "amount",
-                     "-amount": "-amount", "closed": "closed_at", "-closed": "-closed_at",
-                     "name": "name"}
+ACCOUNT_SORTS = {
+    "name": "name",
+    "-name": "-name",
+    "created": "created_at",
+    "-created": "-created_at",
+    "country": "country",
+}
+OPPORTUNITY_SORTS = {
+    "-created": "-created_at",
+    "created": "created_at",
+    "amount": "amount",
+    "-amount": "-amount",
+    "closed": "closed_at",
+    "-closed": "-closed_at",
+    "name": "name",
+}
 LEAD_SORTS = {"-created": "-created_at", "created": "created_at", "company": "company"}
 OPPORTUNITY_STATES = ("open", "won", "lost")
 
 
-def _choice(errors: dict[str, str], field: str, value: str, allowed: list[str] | tuple[str, ...]) -> None:
+def _choice(
+    errors: dict[str, str], field: str, value: str, allowed: list[str] | tuple[str, ...]
+) -> None:
     if value and value not in allowed:
         errors[field] = f"unknown value {value!r}; use one of: {', '.join(allowed)}"
 
@@ -84,7 +103,9 @@ def filter_opportunities(
     _id(errors, "account", f.account)
     _raise(errors)
     if f.q:
-        opportunities = opportunities.filter(Q(name__icontains=f.q) | Q(account__name__icontains=f.q))
+        opportunities = opportunities.filter(
+            Q(name__icontains=f.q) | Q(account__name__icontains=f.q)
+        )
     if f.state == "open":
         opportunities = opportunities.filter(is_closed=False)
     elif f.state == "won":

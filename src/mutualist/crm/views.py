@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from mutualist.crm import access
@@ -73,13 +74,23 @@ LEAD_COLUMNS = [
 
 
 @login_required
-def account_list(request: HttpRequest) -> HttpResponse:
+def account_list(request: HttpRequest) -> HttpResponseBase:
     visible = access.accounts_visible_to(request.user)
-    ctx = {"lifecycle_choices": AccountLifecycle.choices, "size_choices": SizeBand.choices,
-           "sorts": list(ACCOUNT_SORTS)}
-    return render_filtered_list(request, ("q", "lifecycle", "industry", "size_band", "country", "sort"), "name",
-                 lambda p: filter_accounts(visible, AccountFilters(**p)), ACCOUNT_COLUMNS,
-                 "crm/account_list.html", ctx, "accounts")
+    ctx = {
+        "lifecycle_choices": AccountLifecycle.choices,
+        "size_choices": SizeBand.choices,
+        "sorts": list(ACCOUNT_SORTS),
+    }
+    return render_filtered_list(
+        request,
+        ("q", "lifecycle", "industry", "size_band", "country", "sort"),
+        "name",
+        lambda p: filter_accounts(visible, AccountFilters(**p)),
+        ACCOUNT_COLUMNS,
+        "crm/account_list.html",
+        ctx,
+        "accounts",
+    )
 
 
 @login_required
@@ -98,13 +109,23 @@ def account_details(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 @login_required
-def opportunity_list(request: HttpRequest) -> HttpResponse:
+def opportunity_list(request: HttpRequest) -> HttpResponseBase:
     visible = access.opportunities_visible_to(request.user).select_related("account")
-    ctx = {"states": OPPORTUNITY_STATES, "type_choices": OpportunityType.choices,
-           "sorts": list(OPPORTUNITY_SORTS)}
-    return render_filtered_list(request, ("q", "state", "stage", "type", "partner", "account", "sort"), "-created",
-                 lambda p: filter_opportunities(visible, OpportunityFilters(**p)),
-                 OPPORTUNITY_COLUMNS, "crm/opportunity_list.html", ctx, "opportunities")
+    ctx = {
+        "states": OPPORTUNITY_STATES,
+        "type_choices": OpportunityType.choices,
+        "sorts": list(OPPORTUNITY_SORTS),
+    }
+    return render_filtered_list(
+        request,
+        ("q", "state", "stage", "type", "partner", "account", "sort"),
+        "-created",
+        lambda p: filter_opportunities(visible, OpportunityFilters(**p)),
+        OPPORTUNITY_COLUMNS,
+        "crm/opportunity_list.html",
+        ctx,
+        "opportunities",
+    )
 
 
 @login_required
@@ -118,10 +139,20 @@ def opportunity_details(request: HttpRequest, opportunity_id: int) -> HttpRespon
 
 
 @login_required
-def lead_list(request: HttpRequest) -> HttpResponse:
+def lead_list(request: HttpRequest) -> HttpResponseBase:
     visible = access.leads_visible_to(request.user).select_related("partner")
-    ctx = {"status_choices": LeadStatus.choices, "source_choices": LeadSource.choices,
-           "sorts": list(LEAD_SORTS)}
-    return render_filtered_list(request, ("q", "status", "source", "partner", "sort"), "-created",
-                 lambda p: filter_leads(visible, LeadFilters(**p)), LEAD_COLUMNS,
-                 "crm/lead_list.html", ctx, "leads")
+    ctx = {
+        "status_choices": LeadStatus.choices,
+        "source_choices": LeadSource.choices,
+        "sorts": list(LEAD_SORTS),
+    }
+    return render_filtered_list(
+        request,
+        ("q", "status", "source", "partner", "sort"),
+        "-created",
+        lambda p: filter_leads(visible, LeadFilters(**p)),
+        LEAD_COLUMNS,
+        "crm/lead_list.html",
+        ctx,
+        "leads",
+    )

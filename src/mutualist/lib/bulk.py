@@ -19,7 +19,13 @@ SQLITE_BATCH = 20_000
 
 def db_columns(model: type[Model], fields: Sequence[str]) -> list[str]:
     """Database column names of `fields` (so `account` becomes `account_id`)."""
-    return [model._meta.get_field(name).column for name in fields]  # type: ignore[union-attr]
+    columns = []
+    for name in fields:
+        column = getattr(model._meta.get_field(name), "column", None)
+        if not isinstance(column, str):
+            raise ValueError(f"{model.__name__}.{name} is not a column")
+        columns.append(column)
+    return columns
 
 
 def bulk_insert(
@@ -113,7 +119,9 @@ def datetime_column(values: np.ndarray) -> list[str | None]:
 
 
 def date_column(values: np.ndarray) -> list[str | None]:
-    text: list[str | None] = np.datetime_as_string(values.astype("datetime64[D]"), unit="D").tolist()
+    text: list[str | None] = np.datetime_as_string(
+        values.astype("datetime64[D]"), unit="D"
+    ).tolist()
     for i in np.flatnonzero(np.isnat(values)).tolist():
         text[i] = None
     return text
@@ -128,7 +136,7 @@ def money_column(values: np.ndarray) -> list[str | None]:
 
 
 def bool_column(values: np.ndarray) -> list[bool]:
-    return values.astype(bool).tolist()  # type: ignore[no-any-return]
+    return [bool(v) for v in values.astype(bool).tolist()]
 
 
 def id_column(values: np.ndarray, offset: int, missing: int = -1) -> list[int | None]:

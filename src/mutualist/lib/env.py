@@ -115,7 +115,9 @@ def parse_database_url(name: str, url: str) -> DatabaseURL:
         elif url.startswith("sqlite:///"):
             path = path.lstrip("/")
         if not path:
-            raise ImproperlyConfigured(f"{name}={url!r} names no file; use sqlite:///path/to/db.sqlite3")
+            raise ImproperlyConfigured(
+                f"{name}={url!r} names no file; use sqlite:///path/to/db.sqlite3"
+            )
         return DatabaseURL("django.db.backends.sqlite3", path, "", "", "", "")
     if parts.scheme in ("postgres", "postgresql"):
         db_name = unquote(parts.path.lstrip("/"))

@@ -13,7 +13,8 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from mutualist.lib.errors import ValidationFailed
@@ -32,7 +33,9 @@ class _Echo:
         return value
 
 
-def csv_response(rows: QuerySet[Any], columns: list[Column], filename: str) -> StreamingHttpResponse:
+def csv_response(
+    rows: QuerySet[Any], columns: list[Column], filename: str
+) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
     def lines() -> Iterator[str]:
@@ -61,7 +64,7 @@ def render_list(
     template: str,
     context: dict[str, Any],
     filename: str,
-) -> HttpResponse:
+) -> HttpResponseBase:
     if request.GET.get("format") == "csv":
         return csv_response(rows, columns, filename)
     paginator = Paginator(rows, PAGE_SIZE)
@@ -89,7 +92,7 @@ def render_filtered_list(
     template: str,
     ctx: dict[str, Any],
     filename: str,
-) -> HttpResponse:
+) -> HttpResponseBase:
     """Parse the filters named `names`, build the rows, and render a page or CSV.
 
     Unknown filter values come back as a 400 page that names the filter and the allowed values.

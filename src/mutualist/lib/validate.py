@@ -27,7 +27,9 @@ def domain_error(domain: str) -> str | None:
 
 def country_error(code: str) -> str | None:
     if code and code not in COUNTRY_CODES:
-        return f"{code!r} is not an ISO 3166-1 alpha-2 country code; use two letters such as US or DE"
+        return (
+            f"{code!r} is not an ISO 3166-1 alpha-2 country code; use two letters such as US or DE"
+        )
     return None
 
 

@@ -94,7 +94,9 @@ def _clean_partner_fields(data: Mapping[str, Any], partial: bool) -> dict[str, A
         types = [str(t).strip() for t in (data["types"] or [])]
         bad_types = [t for t in types if t not in PartnerType.values]
         if bad_types:
-            errors["types"] = validate.choice_error(bad_types[0], PartnerType.values, "partner type") or ""
+            errors["types"] = (
+                validate.choice_error(bad_types[0], PartnerType.values, "partner type") or ""
+            )
         elif not types:
             errors["types"] = "give at least one partner type"
         cleaned["types"] = join_types(types)
@@ -138,11 +140,17 @@ def create_partner(actor: User, data: Mapping[str, Any], *, at: Any = None) -> P
     cleaned = _clean_partner_fields(data, partial=False)
     segments = cleaned.pop("segments", [])
     now = at or timezone.now()
-    partner = Partner.objects.create(**cleaned, status=Status.PROSPECT, status_since=now, created_at=now)
+    partner = Partner.objects.create(
+        **cleaned, status=Status.PROSPECT, status_since=now, created_at=now
+    )
     partner.segments.set(segments)
     StatusChange.objects.create(
-        partner=partner, from_status="", to_status=Status.PROSPECT, changed_at=now,
-        reason="Created", actor=actor,
+        partner=partner,
+        from_status="",
+        to_status=Status.PROSPECT,
+        changed_at=now,
+        reason="Created",
+        actor=actor,
     )
     record(actor, "partner.create", partner, after=_partner_state(partner))
     return partner
@@ -162,8 +170,13 @@ def update_partner(actor: User, partner: Partner, data: Mapping[str, Any]) -> Pa
         partner.segments.set(segments)
     after = _partner_state(partner)
     if diff := changes(before, after):
-        record(actor, "partner.update", partner, before={k: v[0] for k, v in diff.items()},
-               after={k: v[1] for k, v in diff.items()})
+        record(
+            actor,
+            "partner.update",
+            partner,
+            before={k: v[0] for k, v in diff.items()},
+            after={k: v[1] for k, v in diff.items()},
+        )
     return partner
 
 
@@ -174,25 +187,38 @@ def change_status(
     if not access.can_edit_partner(actor, partner):
         raise NotAllowed(f"Your role ({actor.get_role_display()}) cannot change {partner.name}.")
     if to_status not in Status.values:
-        raise ValidationFailed({"status": validate.choice_error(to_status, Status.values, "status") or ""})
+        raise ValidationFailed(
+            {"status": validate.choice_error(to_status, Status.values, "status") or ""}
+        )
     allowed = TRANSITIONS[partner.status]
     if to_status not in allowed:
-        raise ValidationFailed({
-            "status": f"a partner cannot go from {partner.status} to {to_status}; "
-            f"from {partner.status} it can go to: {', '.join(sorted(allowed))}"
-        })
+        raise ValidationFailed(
+            {
+                "status": f"a partner cannot go from {partner.status} to {to_status}; "
+                f"from {partner.status} it can go to: {', '.join(sorted(allowed))}"
+            }
+        )
     if not reason.strip():
         raise ValidationFailed({"reason": "say why the status changes (it is kept in the history)"})
     now = at or timezone.now()
     before = partner.status
     StatusChange.objects.create(
-        partner=partner, from_status=before, to_status=to_status, changed_at=now,
-        reason=reason.strip()[:500], actor=actor,
+        partner=partner,
+        from_status=before,
+        to_status=to_status,
+        changed_at=now,
+        reason=reason.strip()[:500],
+        actor=actor,
     )
     partner.status, partner.status_since = to_status, now
     partner.save(update_fields=["status", "status_since", "updated_at"])
-    record(actor, "partner.status", partner, before={"status": before},
-           after={"status": to_status, "reason": reason.strip()})
+    record(
+        actor,
+        "partner.status",
+        partner,
+        before={"status": before},
+        after={"status": to_status, "reason": reason.strip()},
+    )
     return partner
 
 

@@ -24,7 +24,9 @@ class Segment(models.Model):
 class Partner(models.Model):
     name = models.CharField(max_length=200, db_index=True)
     legal_name = models.CharField(max_length=300, blank=True)
-    domain = models.CharField(max_length=253, blank=True, db_index=True, help_text="Main web domain")
+    domain = models.CharField(
+        max_length=253, blank=True, db_index=True, help_text="Main web domain"
+    )
     other_domains = models.JSONField(default=list, blank=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
     region = models.CharField(max_length=8, choices=Region.choices, blank=True)

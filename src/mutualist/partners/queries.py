@@ -39,7 +39,9 @@ def validate_filters(f: PartnerFilters) -> None:
     """Refuse unknown filter values by name, rather than silently showing an empty list."""
     errors: dict[str, str] = {}
     if f.type and f.type not in PartnerType.values:
-        errors["type"] = f"unknown partner type {f.type!r}; use one of: {', '.join(PartnerType.values)}"
+        errors["type"] = (
+            f"unknown partner type {f.type!r}; use one of: {', '.join(PartnerType.values)}"
+        )
     tiers = [t for t in Tier.values if t] + ["none"]
     if f.tier and f.tier not in tiers:
         errors["tier"] = f"unknown tier {f.tier!r}; use one of: {', '.join(tiers)}"
@@ -70,8 +72,10 @@ def filter_partners(partners: QuerySet[Partner], f: PartnerFilters) -> QuerySet[
     if f.segment:
         partners = partners.filter(segments__code=f.segment).distinct()
     if f.owner:
-        partners = partners.filter(owner__isnull=True) if f.owner == "none" else partners.filter(
-            owner_id=int(f.owner)
+        partners = (
+            partners.filter(owner__isnull=True)
+            if f.owner == "none"
+            else partners.filter(owner_id=int(f.owner))
         )
     if f.country:
         partners = partners.filter(country=f.country.upper())

@@ -6,13 +6,8 @@ from typing import Literal
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from mutualist.partners.choices import PartnerType, Region, Status, Tier
+from mutualist.partners.choices import PartnerType, Region, Status
 from mutualist.partners.models import Partner
-
-TypeCode = Literal[tuple(PartnerType.values)]  # type: ignore[valid-type]
-StatusCode = Literal[tuple(Status.values)]  # type: ignore[valid-type]
-TierCode = Literal[tuple(Tier.values)]  # type: ignore[valid-type]
-RegionCode = Literal[tuple([*Region.values, ""])]  # type: ignore[valid-type]
 
 
 class PartnerOut(Schema):
@@ -49,8 +44,8 @@ class PartnerIn(Schema):
     domain: str = Field("", max_length=253, description="Main web domain; URLs are accepted")
     other_domains: list[str] = []
     country: str = Field("", max_length=2, description="ISO 3166-1 alpha-2")
-    region: RegionCode = ""
-    types: list[TypeCode] = Field(..., min_length=1)
+    region: Region | Literal[""] = ""
+    types: list[PartnerType] = Field(..., min_length=1)
     segments: list[str] = Field([], description="Segment codes, see GET /segments")
     owner: int | None = Field(None, description="User id of the owning alliance manager")
 
@@ -63,8 +58,8 @@ class PartnerPatch(Schema):
     domain: str | None = Field(None, max_length=253)
     other_domains: list[str] | None = None
     country: str | None = Field(None, max_length=2)
-    region: RegionCode | None = None
-    types: list[TypeCode] | None = Field(None, min_length=1)
+    region: Region | Literal[""] | None = None
+    types: list[PartnerType] | None = Field(None, min_length=1)
     segments: list[str] | None = None
     owner: int | None = None
 
@@ -72,7 +67,7 @@ class PartnerPatch(Schema):
 class StatusChangeIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    status: StatusCode
+    status: Status
     reason: str = Field(..., min_length=1, max_length=500)
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from mutualist.accounts.models import User
@@ -32,7 +33,7 @@ COLUMNS = [
 
 
 @login_required
-def directory(request: HttpRequest) -> HttpResponse:
+def directory(request: HttpRequest) -> HttpResponseBase:
     ctx = {
         "type_choices": PartnerType.choices,
         "tier_choices": [(v, label) for v, label in Tier.choices if v] + [("none", "No tier")],
@@ -43,8 +44,14 @@ def directory(request: HttpRequest) -> HttpResponse:
     }
     visible = access.partners_visible_to(request.user).select_related("owner")
     return render_filtered_list(
-        request, FILTER_NAMES, "name", lambda p: filter_partners(visible, PartnerFilters(**p)),
-        COLUMNS, "partners/directory.html", ctx, "partners",
+        request,
+        FILTER_NAMES,
+        "name",
+        lambda p: filter_partners(visible, PartnerFilters(**p)),
+        COLUMNS,
+        "partners/directory.html",
+        ctx,
+        "partners",
     )
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from .config import INDUSTRIES
 from .timeline import Array
+from .timeline import str_array as _u
 
 # (ISO alpha-2, region, domain TLD, partner weight, account weight, legal suffixes)
 COUNTRIES: tuple[tuple[str, str, str, float, float, tuple[str, ...]], ...] = (
@@ -119,13 +120,6 @@ _PRODUCTS = (
     "Platform Subscription", "Analytics Add-on", "Security Suite", "Data Cloud",
     "Premium Support", "AI Assistant", "Integration Hub", "Enterprise Licence",
 )  # fmt: skip
-
-
-def _u(words: list[str] | tuple[str, ...]) -> Array:
-    """Object array of the given strings (a lookup table)."""
-    out = np.empty(len(words), dtype=object)
-    out[:] = list(words)
-    return out
 
 
 def _slug(words: tuple[str, ...]) -> Array:

@@ -28,7 +28,18 @@ from .config import (
     SynthConfig,
 )
 from .ids import ACCOUNT_PREFIX, PARTNER_RECORD_OFFSET, salesforce_ids
-from .timeline import DAY, FAR_FUTURE, NAT, YEAR, Array, Clock, categorical, rng_for, to_datetime
+from .timeline import (
+    DAY,
+    FAR_FUTURE,
+    NAT,
+    YEAR,
+    Array,
+    Clock,
+    categorical,
+    rng_for,
+    str_array,
+    to_datetime,
+)
 
 PRIMARY_TYPE_WEIGHTS = (0.25, 0.18, 0.08, 0.15, 0.10, 0.12, 0.05, 0.07)  # PARTNER_TYPES order
 SECOND_TYPE: dict[str, tuple[str, ...]] = {
@@ -288,7 +299,7 @@ def _tiers(
                 hist_at.append(t)
     tier_history = {
         "partner_id": np.array(hist_p, dtype=np.int64),
-        "tier": nm._u(hist_t),
+        "tier": str_array(hist_t),
         "effective_from": to_datetime(np.array(hist_at, dtype=np.int64)),
     }
     return current, tier_history
@@ -349,26 +360,25 @@ def _partner_table(
         "domain": nm.domains(names.domain_label, country),
         "country": categorical(nm.COUNTRY_CODES, country),
         "region": categorical([nm.COUNTRIES[c][1] for c in range(len(nm.COUNTRIES))], country),
-        "types": nm._u(types),
-        "industries": nm._u([_subset(rng, INDUSTRIES, 1, 3) for _ in range(n)]),
-        "technologies": nm._u([_subset(rng, TECHNOLOGIES, 1, 4) for _ in range(n)]),
-        "practices": nm._u([_subset(rng, PRACTICES, 1, 3) for _ in range(n)]),
+        "types": str_array(types),
+        "industries": str_array([_subset(rng, INDUSTRIES, 1, 3) for _ in range(n)]),
+        "technologies": str_array([_subset(rng, TECHNOLOGIES, 1, 4) for _ in range(n)]),
+        "practices": str_array([_subset(rng, PRACTICES, 1, 3) for _ in range(n)]),
         "status": categorical(PARTNER_STATUSES, status),
-        "tier": nm._u(tiers),
+        "tier": str_array(tiers),
         "joined_at": to_datetime(np.array(joined, dtype=np.int64)),
         "status_since": to_datetime(np.array([tl.events[-1][1] for tl in timelines])),
         "owner": rng.integers(0, cfg.alliance_managers, n).astype(np.int64),
-        # Not a requested column, but handy downstream: never needed for loading.
-    } | {}
+    }
 
 
 def _status_history_table(timelines: list[_Timeline]) -> dict[str, Array]:
     pid = [i for i, tl in enumerate(timelines) for _ in tl.events]
     return {
         "partner_id": np.array(pid, dtype=np.int64),
-        "status": nm._u([s for tl in timelines for s, _, _ in tl.events]),
+        "status": str_array([s for tl in timelines for s, _, _ in tl.events]),
         "changed_at": to_datetime(np.array([t for tl in timelines for _, t, _ in tl.events])),
-        "reason": nm._u([r for tl in timelines for _, _, r in tl.events]),
+        "reason": str_array([r for tl in timelines for _, _, r in tl.events]),
     }
 
 

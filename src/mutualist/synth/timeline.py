@@ -102,11 +102,20 @@ def to_datetime(ts: Array) -> Array:
     return np.asarray(ts, dtype=np.int64).view("datetime64[s]")
 
 
+def str_array(values: Sequence[str]) -> Array:
+    """Object array holding the given ``str`` values.
+
+    All string columns are object arrays: gathering from small lookup tables costs one
+    pointer per row, and ``.tolist()`` hands the loader plain ``str`` objects for free.
+    """
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
+
+
 def categorical(values: Sequence[str], codes: Array) -> Array:
     """Object array of shared ``str`` objects, one per code (memory: one pointer a row)."""
-    lookup = np.empty(len(values), dtype=object)
-    lookup[:] = list(values)
-    return lookup[codes]
+    return str_array(values)[codes]
 
 
 def draw_codes(rng: np.random.Generator, probs: Array) -> Array:

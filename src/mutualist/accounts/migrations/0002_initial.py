@@ -6,33 +6,73 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('partners', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("partners", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='partner',
-            field=models.ForeignKey(blank=True, help_text='Set for partner administrators and partner users only.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='members', to='partners.partner'),
+            model_name="user",
+            name="partner",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Set for partner administrators and partner users only.",
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="members",
+                to="partners.partner",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='user_permissions',
-            field=models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions'),
+            model_name="user",
+            name="user_permissions",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="Specific permissions for this user.",
+                related_name="user_set",
+                related_query_name="user",
+                to="auth.permission",
+                verbose_name="user permissions",
+            ),
         ),
         migrations.AddField(
-            model_name='apitoken',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL),
+            model_name="apitoken",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="api_tokens",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('partner__isnull', False), ('role__in', ['partner_admin', 'partner_user'])), models.Q(('partner__isnull', True), ('role__in', ['alliance_manager', 'analyst', 'approver_finance', 'approver_legal', 'approver_ops', 'cpo'])), _connector='OR'), name='partner_set_iff_partner_role', violation_error_message='Partner roles need a partner; vendor roles must have none.'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("partner__isnull", False), ("role__in", ["partner_admin", "partner_user"])
+                    ),
+                    models.Q(
+                        ("partner__isnull", True),
+                        (
+                            "role__in",
+                            [
+                                "alliance_manager",
+                                "analyst",
+                                "approver_finance",
+                                "approver_legal",
+                                "approver_ops",
+                                "cpo",
+                            ],
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="partner_set_iff_partner_role",
+                violation_error_message="Partner roles need a partner; vendor roles must have none.",
+            ),
         ),
     ]

@@ -5,137 +5,338 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('partners', '0001_initial'),
+        ("partners", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_system', models.CharField(blank=True, default='', max_length=32)),
-                ('external_id', models.CharField(blank=True, default='', max_length=64)),
-                ('name', models.CharField(db_index=True, max_length=255)),
-                ('domain', models.CharField(blank=True, db_index=True, max_length=253)),
-                ('country', models.CharField(blank=True, max_length=2)),
-                ('industry', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('size_band', models.CharField(blank=True, choices=[('smb', 'SMB'), ('mid_market', 'Mid-market'), ('enterprise', 'Enterprise')], max_length=16)),
-                ('lifecycle', models.CharField(choices=[('prospect', 'Prospect'), ('customer', 'Customer'), ('churned', 'Churned')], default='prospect', max_length=16)),
-                ('created_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source_system", models.CharField(blank=True, default="", max_length=32)),
+                ("external_id", models.CharField(blank=True, default="", max_length=64)),
+                ("name", models.CharField(db_index=True, max_length=255)),
+                ("domain", models.CharField(blank=True, db_index=True, max_length=253)),
+                ("country", models.CharField(blank=True, max_length=2)),
+                ("industry", models.CharField(blank=True, db_index=True, max_length=64)),
+                (
+                    "size_band",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("smb", "SMB"),
+                            ("mid_market", "Mid-market"),
+                            ("enterprise", "Enterprise"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "lifecycle",
+                    models.CharField(
+                        choices=[
+                            ("prospect", "Prospect"),
+                            ("customer", "Customer"),
+                            ("churned", "Churned"),
+                        ],
+                        default="prospect",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('source_system', 'external_id'), name='account_external_id_unique')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("external_id", ""), _negated=True),
+                        fields=("source_system", "external_id"),
+                        name="account_external_id_unique",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Cost',
+            name="Cost",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(db_index=True)),
-                ('category', models.CharField(choices=[('sales', 'Sales'), ('marketing', 'Marketing'), ('partner_team', 'Partner team'), ('mdf', 'Market development funds'), ('commissions', 'Commissions'), ('tooling', 'Tooling')], max_length=16)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=18)),
-                ('currency', models.CharField(default='USD', max_length=3)),
-                ('program', models.CharField(blank=True, max_length=100)),
-                ('partner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='costs', to='partners.partner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(db_index=True)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("sales", "Sales"),
+                            ("marketing", "Marketing"),
+                            ("partner_team", "Partner team"),
+                            ("mdf", "Market development funds"),
+                            ("commissions", "Commissions"),
+                            ("tooling", "Tooling"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=18)),
+                ("currency", models.CharField(default="USD", max_length=3)),
+                ("program", models.CharField(blank=True, max_length=100)),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="costs",
+                        to="partners.partner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['month', 'category'],
+                "ordering": ["month", "category"],
             },
         ),
         migrations.CreateModel(
-            name='Opportunity',
+            name="Opportunity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_system', models.CharField(blank=True, default='', max_length=32)),
-                ('external_id', models.CharField(blank=True, default='', max_length=64)),
-                ('name', models.CharField(max_length=255)),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True)),
-                ('currency', models.CharField(default='USD', max_length=3)),
-                ('acv', models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True)),
-                ('stage', models.CharField(db_index=True, max_length=64)),
-                ('is_closed', models.BooleanField(default=False)),
-                ('is_won', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('closed_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('type', models.CharField(choices=[('new_business', 'New business'), ('expansion', 'Expansion'), ('renewal', 'Renewal')], default='new_business', max_length=16)),
-                ('lead_source', models.CharField(blank=True, max_length=64)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='opportunities', to='crm.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source_system", models.CharField(blank=True, default="", max_length=32)),
+                ("external_id", models.CharField(blank=True, default="", max_length=64)),
+                ("name", models.CharField(max_length=255)),
+                (
+                    "amount",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True),
+                ),
+                ("currency", models.CharField(default="USD", max_length=3)),
+                (
+                    "acv",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True),
+                ),
+                ("stage", models.CharField(db_index=True, max_length=64)),
+                ("is_closed", models.BooleanField(default=False)),
+                ("is_won", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(db_index=True)),
+                ("closed_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("new_business", "New business"),
+                            ("expansion", "Expansion"),
+                            ("renewal", "Renewal"),
+                        ],
+                        default="new_business",
+                        max_length=16,
+                    ),
+                ),
+                ("lead_source", models.CharField(blank=True, max_length=64)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="opportunities",
+                        to="crm.account",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'opportunities',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name_plural": "opportunities",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PartnerInvolvement',
+            name="PartnerInvolvement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('sourced', 'Sourced'), ('influenced', 'Influenced'), ('co_sell', 'Co-sell'), ('referral', 'Referral'), ('delivery', 'Delivery'), ('technology', 'Technology')], max_length=16)),
-                ('attached_at', models.DateTimeField()),
-                ('is_primary', models.BooleanField(default=False)),
-                ('opportunity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='involvements', to='crm.opportunity')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='involvements', to='partners.partner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("sourced", "Sourced"),
+                            ("influenced", "Influenced"),
+                            ("co_sell", "Co-sell"),
+                            ("referral", "Referral"),
+                            ("delivery", "Delivery"),
+                            ("technology", "Technology"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("attached_at", models.DateTimeField()),
+                ("is_primary", models.BooleanField(default=False)),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="involvements",
+                        to="crm.opportunity",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="involvements",
+                        to="partners.partner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['attached_at', 'id'],
+                "ordering": ["attached_at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='partners',
-            field=models.ManyToManyField(related_name='opportunities', through='crm.PartnerInvolvement', to='partners.partner'),
+            model_name="opportunity",
+            name="partners",
+            field=models.ManyToManyField(
+                related_name="opportunities",
+                through="crm.PartnerInvolvement",
+                to="partners.partner",
+            ),
         ),
         migrations.CreateModel(
-            name='RevenueMonth',
+            name="RevenueMonth",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField()),
-                ('mrr', models.DecimalField(decimal_places=2, max_digits=18)),
-                ('currency', models.CharField(default='USD', max_length=3)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revenue_months', to='crm.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField()),
+                ("mrr", models.DecimalField(decimal_places=2, max_digits=18)),
+                ("currency", models.CharField(default="USD", max_length=3)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="revenue_months",
+                        to="crm.account",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['account', 'month'],
+                "ordering": ["account", "month"],
             },
         ),
         migrations.CreateModel(
-            name='Lead',
+            name="Lead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_system', models.CharField(blank=True, default='', max_length=32)),
-                ('external_id', models.CharField(blank=True, default='', max_length=64)),
-                ('company', models.CharField(max_length=255)),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('converted_at', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('working', 'Working'), ('converted', 'Converted'), ('disqualified', 'Disqualified')], default='open', max_length=16)),
-                ('source', models.CharField(choices=[('partner_referral', 'Partner referral'), ('inbound', 'Inbound'), ('cold_outbound', 'Cold outbound'), ('event', 'Event'), ('other', 'Other')], default='other', max_length=32)),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='leads', to='crm.account')),
-                ('partner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='leads', to='partners.partner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source_system", models.CharField(blank=True, default="", max_length=32)),
+                ("external_id", models.CharField(blank=True, default="", max_length=64)),
+                ("company", models.CharField(max_length=255)),
+                ("created_at", models.DateTimeField(db_index=True)),
+                ("converted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("working", "Working"),
+                            ("converted", "Converted"),
+                            ("disqualified", "Disqualified"),
+                        ],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("partner_referral", "Partner referral"),
+                            ("inbound", "Inbound"),
+                            ("cold_outbound", "Cold outbound"),
+                            ("event", "Event"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="leads",
+                        to="crm.account",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="leads",
+                        to="partners.partner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('source_system', 'external_id'), name='lead_external_id_unique')],
+                "ordering": ["-created_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("external_id", ""), _negated=True),
+                        fields=("source_system", "external_id"),
+                        name="lead_external_id_unique",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='partnerinvolvement',
-            constraint=models.UniqueConstraint(fields=('opportunity', 'partner', 'role'), name='involvement_unique'),
+            model_name="partnerinvolvement",
+            constraint=models.UniqueConstraint(
+                fields=("opportunity", "partner", "role"), name="involvement_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='opportunity',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('source_system', 'external_id'), name='opportunity_external_id_unique'),
+            model_name="opportunity",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                fields=("source_system", "external_id"),
+                name="opportunity_external_id_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='opportunity',
-            constraint=models.CheckConstraint(condition=models.Q(('is_won', False), ('is_closed', True), _connector='OR'), name='won_implies_closed'),
+            model_name="opportunity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("is_won", False), ("is_closed", True), _connector="OR"),
+                name="won_implies_closed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='revenuemonth',
-            constraint=models.UniqueConstraint(fields=('account', 'month'), name='revenue_month_unique'),
+            model_name="revenuemonth",
+            constraint=models.UniqueConstraint(
+                fields=("account", "month"), name="revenue_month_unique"
+            ),
         ),
     ]

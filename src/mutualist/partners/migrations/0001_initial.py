@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,79 +14,258 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Segment',
+            name="Segment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('industry', 'Industry'), ('technology', 'Technology'), ('practice', 'Practice'), ('geography', 'Geography')], max_length=16)),
-                ('code', models.SlugField(max_length=64)),
-                ('name', models.CharField(max_length=100)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("industry", "Industry"),
+                            ("technology", "Technology"),
+                            ("practice", "Practice"),
+                            ("geography", "Geography"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("code", models.SlugField(max_length=64)),
+                ("name", models.CharField(max_length=100)),
             ],
             options={
-                'ordering': ['kind', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'code'), name='segment_kind_code')],
+                "ordering": ["kind", "name"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("kind", "code"), name="segment_kind_code")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Partner',
+            name="Partner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(db_index=True, max_length=200)),
-                ('legal_name', models.CharField(blank=True, max_length=300)),
-                ('domain', models.CharField(blank=True, db_index=True, help_text='Main web domain', max_length=253)),
-                ('other_domains', models.JSONField(blank=True, default=list)),
-                ('country', models.CharField(blank=True, help_text='ISO 3166-1 alpha-2', max_length=2)),
-                ('region', models.CharField(blank=True, choices=[('NA', 'North America'), ('EMEA', 'Europe, Middle East and Africa'), ('APAC', 'Asia-Pacific'), ('LATAM', 'Latin America')], max_length=8)),
-                ('types', models.CharField(blank=True, db_index=True, max_length=300)),
-                ('status', models.CharField(choices=[('prospect', 'Prospect'), ('evaluating', 'Evaluating'), ('negotiating', 'Negotiating'), ('onboarding', 'Onboarding'), ('active', 'Active'), ('inactive', 'Inactive'), ('exited', 'Exited')], db_index=True, default='prospect', max_length=16)),
-                ('status_since', models.DateTimeField()),
-                ('tier', models.CharField(blank=True, choices=[('', 'No tier'), ('registered', 'Registered'), ('silver', 'Silver'), ('gold', 'Gold'), ('platinum', 'Platinum')], db_index=True, max_length=16)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('owner', models.ForeignKey(blank=True, help_text='The alliance manager who owns the relationship.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_partners', to=settings.AUTH_USER_MODEL)),
-                ('segments', models.ManyToManyField(blank=True, related_name='partners', to='partners.segment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(db_index=True, max_length=200)),
+                ("legal_name", models.CharField(blank=True, max_length=300)),
+                (
+                    "domain",
+                    models.CharField(
+                        blank=True, db_index=True, help_text="Main web domain", max_length=253
+                    ),
+                ),
+                ("other_domains", models.JSONField(blank=True, default=list)),
+                (
+                    "country",
+                    models.CharField(blank=True, help_text="ISO 3166-1 alpha-2", max_length=2),
+                ),
+                (
+                    "region",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("NA", "North America"),
+                            ("EMEA", "Europe, Middle East and Africa"),
+                            ("APAC", "Asia-Pacific"),
+                            ("LATAM", "Latin America"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("types", models.CharField(blank=True, db_index=True, max_length=300)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("prospect", "Prospect"),
+                            ("evaluating", "Evaluating"),
+                            ("negotiating", "Negotiating"),
+                            ("onboarding", "Onboarding"),
+                            ("active", "Active"),
+                            ("inactive", "Inactive"),
+                            ("exited", "Exited"),
+                        ],
+                        db_index=True,
+                        default="prospect",
+                        max_length=16,
+                    ),
+                ),
+                ("status_since", models.DateTimeField()),
+                (
+                    "tier",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "No tier"),
+                            ("registered", "Registered"),
+                            ("silver", "Silver"),
+                            ("gold", "Gold"),
+                            ("platinum", "Platinum"),
+                        ],
+                        db_index=True,
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The alliance manager who owns the relationship.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_partners",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "segments",
+                    models.ManyToManyField(
+                        blank=True, related_name="partners", to="partners.segment"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='StatusChange',
+            name="StatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, choices=[('prospect', 'Prospect'), ('evaluating', 'Evaluating'), ('negotiating', 'Negotiating'), ('onboarding', 'Onboarding'), ('active', 'Active'), ('inactive', 'Inactive'), ('exited', 'Exited')], max_length=16)),
-                ('to_status', models.CharField(choices=[('prospect', 'Prospect'), ('evaluating', 'Evaluating'), ('negotiating', 'Negotiating'), ('onboarding', 'Onboarding'), ('active', 'Active'), ('inactive', 'Inactive'), ('exited', 'Exited')], max_length=16)),
-                ('changed_at', models.DateTimeField()),
-                ('reason', models.CharField(blank=True, max_length=500)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='partners.partner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("prospect", "Prospect"),
+                            ("evaluating", "Evaluating"),
+                            ("negotiating", "Negotiating"),
+                            ("onboarding", "Onboarding"),
+                            ("active", "Active"),
+                            ("inactive", "Inactive"),
+                            ("exited", "Exited"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("prospect", "Prospect"),
+                            ("evaluating", "Evaluating"),
+                            ("negotiating", "Negotiating"),
+                            ("onboarding", "Onboarding"),
+                            ("active", "Active"),
+                            ("inactive", "Inactive"),
+                            ("exited", "Exited"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("changed_at", models.DateTimeField()),
+                ("reason", models.CharField(blank=True, max_length=500)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="status_changes",
+                        to="partners.partner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['partner', 'changed_at', 'id'],
+                "ordering": ["partner", "changed_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='TierChange',
+            name="TierChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tier', models.CharField(blank=True, choices=[('', 'No tier'), ('registered', 'Registered'), ('silver', 'Silver'), ('gold', 'Gold'), ('platinum', 'Platinum')], max_length=16)),
-                ('effective_from', models.DateTimeField()),
-                ('reason', models.CharField(blank=True, max_length=500)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tier_changes', to='partners.partner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "tier",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "No tier"),
+                            ("registered", "Registered"),
+                            ("silver", "Silver"),
+                            ("gold", "Gold"),
+                            ("platinum", "Platinum"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("effective_from", models.DateTimeField()),
+                ("reason", models.CharField(blank=True, max_length=500)),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tier_changes",
+                        to="partners.partner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['partner', 'effective_from', 'id'],
+                "ordering": ["partner", "effective_from", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PartnerExternalId',
+            name="PartnerExternalId",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_system', models.CharField(max_length=32)),
-                ('external_id', models.CharField(max_length=64)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='external_ids', to='partners.partner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source_system", models.CharField(max_length=32)),
+                ("external_id", models.CharField(max_length=64)),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="external_ids",
+                        to="partners.partner",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('source_system', 'external_id'), name='partner_external_id_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source_system", "external_id"), name="partner_external_id_unique"
+                    )
+                ],
             },
         ),
     ]
