@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from mutualist.accounts.models import ApiToken
+from mutualist.cli import main
+from tests.conftest import World
+
+
+def test_help_lists_our_commands(capsys: Any) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("demo", "serve", "synth", "token", "Django management command"):
+        assert command in out
+
+
+def test_token_create_list_and_revoke(world: World, capsys: Any) -> None:
+    assert main(["token", "create", "ann", "--name", "nightly export"]) == 0
+    key = capsys.readouterr().out.strip()
+    assert key.startswith("mut_")
+    assert Client().get("/api/v1/partners", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
+    assert main(["token", "list", "ann"]) == 0
+    assert "nightly export" in capsys.readouterr().out
+    token = ApiToken.objects.get(user=world.ann)
+    assert main(["token", "revoke", str(token.pk)]) == 0
+    assert Client().get("/api/v1/partners", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401
+
+
+def test_token_errors_name_the_problem(world: World, capsys: Any) -> None:
+    assert main(["token", "create", "nobody"]) == 2
+    assert "no user named 'nobody'" in capsys.readouterr().err
+    assert main(["token", "revoke", "424242"]) == 2
+    assert "no token with id 424242" in capsys.readouterr().err
+    assert main(["token", "create", "ann", "--name", " "]) == 2
