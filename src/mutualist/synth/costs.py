@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .config import COST_CATEGORIES, PARTNER_TYPES, TIERS, SynthConfig
-from .opportunities import OppFrame
+from .opportunities import SOURCED, OppFrame
 from .partners import PROGRAMS, PartnerFrame
 from .timeline import NAT, Array, Clock, categorical, rng_for, str_array, to_datetime
 
@@ -91,7 +91,8 @@ def _won_by_month(clock: Clock, opps: OppFrame, mask: Array) -> tuple[Array, Arr
 
 
 def _direct_commissions(clock: Clock, opps: OppFrame) -> Array:
-    month, amount = _won_by_month(clock, opps, opps.partner < 0)
+    # Direct reps are paid on everything partners did not source (influenced deals too).
+    month, amount = _won_by_month(clock, opps, opps.bucket != SOURCED)
     return 0.08 * np.bincount(month, weights=amount, minlength=clock.months)
 
 
