@@ -146,3 +146,71 @@ def test_admin_is_for_staff(world: World) -> None:
 
 def test_healthz(db: object) -> None:
     assert Client().get("/healthz").json() == {"status": "ok"}
+
+
+def test_create_partner_through_the_form(world: World) -> None:
+    client = world.client_for(world.alice)
+    assert client.get("/partners/new/").status_code == 200
+    response = client.post(
+        "/partners/new/",
+        {
+            "name": "Initrode",
+            "domain": "www.initrode.example",
+            "country": "fr",
+            "types": ["msp"],
+            "segments": ["security"],
+            "owner": str(world.alice.pk),
+        },
+    )
+    assert response.status_code == 302
+    from mutualist.partners.models import Partner
+
+    partner = Partner.objects.get(name="Initrode")
+    assert (partner.domain, partner.country, partner.owner) == (
+        "initrode.example",
+        "FR",
+        world.alice,
+    )
+
+
+def test_partner_form_errors_point_at_the_field(world: World) -> None:
+    response = world.client_for(world.alice).post(
+        "/partners/new/",
+        {
+            "name": "Initrode",
+            "country": "QQ",
+            "types": ["msp"],
+        },
+    )
+    assert response.status_code == 400
+    assert "ISO 3166" in str(response.context["form"].errors["country"])
+
+
+def test_edit_and_move_status_through_pages(world: World) -> None:
+    client = world.client_for(world.alice)
+    form = client.get(f"/partners/{world.acme.pk}/edit/")
+    assert form.context["form"].initial["name"] == "Acme"
+    data = {**form.context["form"].initial, "name": "Acme Ltd"}
+    assert client.post(f"/partners/{world.acme.pk}/edit/", data).status_code == 302
+    moved = client.post(
+        f"/partners/{world.acme.pk}/status/", {"status": "inactive", "reason": "Quiet for a year"}
+    )
+    assert moved.status_code == 302
+    world.acme.refresh_from_db()
+    assert (world.acme.name, world.acme.status) == ("Acme Ltd", "inactive")
+    bad = client.post(f"/partners/{world.acme.pk}/status/", {"status": "onboarding", "reason": "x"})
+    assert bad.status_code == 400 and b"cannot go from inactive" in bad.content
+
+
+def test_forms_refuse_the_wrong_people(world: World) -> None:
+    assert world.client_for(world.ann).get("/partners/new/").status_code == 403
+    assert world.client_for(world.ann).get(f"/partners/{world.acme.pk}/edit/").status_code == 403
+    assert world.client_for(world.bob).get(f"/partners/{world.acme.pk}/edit/").status_code == 403
+    outsider = world.client_for(world.globex_user)
+    assert outsider.get(f"/partners/{world.acme.pk}/edit/").status_code == 404
+    assert (
+        outsider.post(
+            f"/partners/{world.acme.pk}/status/", {"status": "inactive", "reason": "x"}
+        ).status_code
+        == 404
+    )

@@ -3,15 +3,17 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from mutualist.accounts.models import User
 from mutualist.accounts.roles import Role
 from mutualist.crm.access import accounts_visible_to, opportunities_visible_to
 from mutualist.crm.models import PartnerInvolvement
+from mutualist.lib.errors import ValidationFailed
 from mutualist.lib.listing import Column, render_filtered_list
-from mutualist.partners import access
-from mutualist.partners.choices import PartnerType, Status, Tier
+from mutualist.partners import access, actions
+from mutualist.partners.choices import TRANSITIONS, PartnerType, Status, Tier
+from mutualist.partners.forms import PartnerForm, StatusForm
 from mutualist.partners.models import Partner, Segment
 from mutualist.partners.queries import SORTS, PartnerFilters, filter_partners
 
@@ -41,6 +43,7 @@ def directory(request: HttpRequest) -> HttpResponseBase:
         "segments": Segment.objects.all(),
         "owners": User.objects.filter(role__in=[Role.CPO, Role.ALLIANCE_MANAGER]),
         "sorts": list(SORTS),
+        "can_create": access.can_create_partner(request.user),
     }
     visible = access.partners_visible_to(request.user).select_related("owner")
     return render_filtered_list(
@@ -73,5 +76,65 @@ def details(request: HttpRequest, partner_id: int) -> HttpResponse:
         .filter(id__in=opportunities.values("account_id"))
         .order_by("name")[:20],
         "can_edit": access.can_edit_partner(request.user, partner),
+        "next_statuses": [(s, Status(s).label) for s in sorted(TRANSITIONS[partner.status])],
     }
     return render(request, "partners/details.html", ctx)
+
+
+def _form_data(form: PartnerForm) -> dict[str, object]:
+    data = dict(form.cleaned_data)
+    data["owner"] = data.get("owner") or None
+    return data
+
+
+def _with_field_errors(form: PartnerForm, exc: ValidationFailed) -> None:
+    for field, message in exc.errors.items():
+        form.add_error(field if field in form.fields else None, message)
+
+
+@login_required
+def create(request: HttpRequest) -> HttpResponse:
+    access.require_can_create_partner(request.user)
+    form = PartnerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            partner = actions.create_partner(request.user, _form_data(form))  # type: ignore[arg-type]
+            return redirect("partner-details", partner.pk)
+        except ValidationFailed as exc:
+            _with_field_errors(form, exc)
+    status = 400 if form.errors else 200
+    return render(request, "partners/form.html", {"form": form, "partner": None}, status=status)
+
+
+@login_required
+def edit(request: HttpRequest, partner_id: int) -> HttpResponse:
+    partner = access.get_partner_for(request.user, partner_id, write=True)
+    form = PartnerForm(request.POST or None, initial=PartnerForm.initial_for(partner))
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.update_partner(request.user, partner, _form_data(form))  # type: ignore[arg-type]
+            return redirect("partner-details", partner.pk)
+        except ValidationFailed as exc:
+            _with_field_errors(form, exc)
+    status = 400 if form.errors else 200
+    return render(request, "partners/form.html", {"form": form, "partner": partner}, status=status)
+
+
+@login_required
+def change_status(request: HttpRequest, partner_id: int) -> HttpResponse:
+    partner = access.get_partner_for(request.user, partner_id, write=True)
+    form = StatusForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.change_status(
+                request.user,
+                partner,
+                form.cleaned_data["status"],
+                form.cleaned_data["reason"],  # type: ignore[arg-type]
+            )
+            return redirect("partner-details", partner.pk)
+        except ValidationFailed as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+    ctx = {"partner": partner, "errors": {k: " ".join(v) for k, v in form.errors.items()}}
+    return render(request, "partners/status_error.html", ctx, status=400)
