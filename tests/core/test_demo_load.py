@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from typing import Any
 
 import numpy as np
@@ -41,17 +42,23 @@ def test_foreign_keys_and_values_survive_the_load(db: Any, eco: Any) -> None:
     o = eco.tables["opportunities"]
     a = eco.tables["accounts"]
     for i in (0, len(o["id"]) // 2, len(o["id"]) - 1):
-        opp = Opportunity.objects.select_related("account").get(external_id=str(o["external_id"][i]))
+        opp = Opportunity.objects.select_related("account").get(
+            external_id=str(o["external_id"][i])
+        )
         assert opp.account.external_id == str(a["external_id"][int(o["account_id"][i])])
         assert f"{opp.amount:.2f}" == f"{o['amount'][i]:.2f}"
         assert opp.is_won == bool(o["is_won"][i])
         assert (opp.closed_at is None) == bool(np.isnat(o["closed_at"][i]))
-        assert opp.created_at.replace(tzinfo=None) == o["created_at"][i].astype("datetime64[s]").item()
-    partner = Partner.objects.get(external_ids__external_id=str(eco.tables["partners"]["external_id"][0]))
+        assert (
+            opp.created_at.replace(tzinfo=None) == o["created_at"][i].astype("datetime64[s]").item()
+        )
+    partner = Partner.objects.get(
+        external_ids__external_id=str(eco.tables["partners"]["external_id"][0])
+    )
     assert partner.name == str(eco.tables["partners"]["name"][0])
     history = list(partner.status_changes.values_list("from_status", "to_status"))
     assert history[0][0] == ""
-    assert all(prev[1] == nxt[0] for prev, nxt in zip(history, history[1:], strict=False))
+    assert all(prev[1] == nxt[0] for prev, nxt in itertools.pairwise(history))
     assert history[-1][1] == partner.status
 
 
@@ -76,8 +83,16 @@ def test_a_failing_load_leaves_the_database_as_it_was(db: Any, eco: Any) -> None
 def test_demo_creates_a_login_per_role_and_partner_logins_with_data(db: Any, eco: Any) -> None:
     logins = demo.load(eco)
     roles = set(User.objects.values_list("role", flat=True))
-    assert roles == {"cpo", "alliance_manager", "analyst", "approver_legal", "approver_finance",
-                     "approver_ops", "partner_admin", "partner_user"}
+    assert roles == {
+        "cpo",
+        "alliance_manager",
+        "analyst",
+        "approver_legal",
+        "approver_finance",
+        "approver_ops",
+        "partner_admin",
+        "partner_user",
+    }
     assert User.objects.get(username="cpo").is_superuser
     partner_user = User.objects.get(username="partner1-user")
     assert partner_user.check_password(demo.DEMO_PASSWORD)

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from mutualist.accounts import access, actions
-from mutualist.accounts.models import User
+from mutualist.accounts.access import acting_user
 from mutualist.lib.errors import ValidationFailed
 
 
@@ -18,7 +16,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         try:
-            user = cast(User, request.user)
+            user = acting_user(request)
             _, key = actions.create_api_token(user, user, request.POST.get("name", ""))
             ctx["new_key"] = key
         except ValidationFailed as exc:
@@ -32,5 +30,5 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @require_POST
 def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
     token = access.get_token_for(request.user, token_id)
-    actions.revoke_api_token(cast(User, request.user), token)
+    actions.revoke_api_token(acting_user(request), token)
     return redirect("tokens")

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 
+from mutualist.accounts.access import acting_user
 from mutualist.accounts.models import User
 from mutualist.accounts.roles import Role
 from mutualist.crm.access import accounts_visible_to, opportunities_visible_to
@@ -98,7 +99,7 @@ def create(request: HttpRequest) -> HttpResponse:
     form = PartnerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            partner = actions.create_partner(request.user, _form_data(form))  # type: ignore[arg-type]
+            partner = actions.create_partner(acting_user(request), _form_data(form))
             return redirect("partner-details", partner.pk)
         except ValidationFailed as exc:
             _with_field_errors(form, exc)
@@ -112,7 +113,7 @@ def edit(request: HttpRequest, partner_id: int) -> HttpResponse:
     form = PartnerForm(request.POST or None, initial=PartnerForm.initial_for(partner))
     if request.method == "POST" and form.is_valid():
         try:
-            actions.update_partner(request.user, partner, _form_data(form))  # type: ignore[arg-type]
+            actions.update_partner(acting_user(request), partner, _form_data(form))
             return redirect("partner-details", partner.pk)
         except ValidationFailed as exc:
             _with_field_errors(form, exc)
@@ -127,14 +128,17 @@ def change_status(request: HttpRequest, partner_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             actions.change_status(
-                request.user,
+                acting_user(request),
                 partner,
                 form.cleaned_data["status"],
-                form.cleaned_data["reason"],  # type: ignore[arg-type]
+                form.cleaned_data["reason"],
             )
             return redirect("partner-details", partner.pk)
         except ValidationFailed as exc:
             for field, message in exc.errors.items():
                 form.add_error(field if field in form.fields else None, message)
-    ctx = {"partner": partner, "errors": {k: " ".join(v) for k, v in form.errors.items()}}
+    ctx = {
+        "partner": partner,
+        "errors": {k: " ".join(str(m) for m in v) for k, v in form.errors.items()},
+    }
     return render(request, "partners/status_error.html", ctx, status=400)
