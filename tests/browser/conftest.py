@@ -14,9 +14,6 @@ from typing import Any
 
 import pytest
 
-# Playwright's sync API keeps an event loop on this thread; the test's own ORM calls are still
-# synchronous and run between browser steps, so Django's async-safety guard does not apply.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM_FLAGS = [
     "--headless=new",
@@ -52,6 +49,10 @@ def browser() -> Iterator[Any]:
         pytest.skip("No Chromium installed (apt-get install chromium) - browser tests skipped")
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop on this thread; the tests' own ORM calls are
+    # still synchronous and run between browser steps, so Django's async guard does not apply.
+    # Set only while browsers run, so it cannot leak into other tests' subprocesses.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
         context = playwright.chromium.launch_persistent_context(
             profile,
@@ -62,6 +63,7 @@ def browser() -> Iterator[Any]:
         )
         yield context
         context.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture

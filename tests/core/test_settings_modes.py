@@ -11,7 +11,11 @@ import pytest
 
 
 def run_check(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("MUTUALIST_")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("MUTUALIST_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     clean.update(
         {"MUTUALIST_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "mutualist.settings"}
     )

@@ -31,7 +31,13 @@ def test_int_and_list() -> None:
 def test_database_urls() -> None:
     pg = parse_database_url("DB", "postgresql://u:p%40ss@db.local:5433/mut")
     assert pg.as_django()["ENGINE"] == "django.db.backends.postgresql"
-    assert (pg.user, pg.password, pg.host, pg.port, pg.name) == ("u", "p@ss", "db.local", "5433", "mut")
+    assert (pg.user, pg.password, pg.host, pg.port, pg.name) == (
+        "u",
+        "p@ss",
+        "db.local",
+        "5433",
+        "mut",
+    )
     assert parse_database_url("DB", "sqlite:////var/lib/m.db").name == "/var/lib/m.db"
     assert parse_database_url("DB", "sqlite:///var/m.db").name == "var/m.db"
     with pytest.raises(ImproperlyConfigured, match="DB='mysql://x/y' has an unsupported scheme"):

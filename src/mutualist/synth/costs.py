@@ -28,7 +28,9 @@ COMMISSION_RATE: dict[str, float] = {
     "isv": 0.05,
     "strategic_alliance": 0.05,
 }
-MDF_MEDIAN = {"gold": 8_000.0, "platinum": 20_000.0}  # per quarter
+# Quarterly MDF per funded partner, as a share of the average partner's quarterly
+# partner-attributed won revenue (so MDF stays proportionate at every config size).
+MDF_SHARE = {"gold": 0.025, "platinum": 0.05}
 MANAGER_MONTHLY_COST = 12_500.0
 PER_PARTNER_MONTHLY_COST = 800.0
 _CAT = {c: i for i, c in enumerate(COST_CATEGORIES)}
@@ -65,7 +67,7 @@ def build_costs(
         (np.arange(m), np.full(m, _CAT[c]), np.full(m, -1), v * clock.month_weight)
         for c, v in general.items()
     ]
-    parts.append(_mdf(rng, clock, partners))
+    parts.append(_mdf(rng, clock, partners, opps))
     parts.append(_partner_commissions(clock, partners, opps))
     month, cat, partner, amount = (np.concatenate([p[k] for p in parts]) for k in range(4))
     keep = amount > 0
@@ -115,16 +117,20 @@ def _partner_commissions(
 
 
 def _mdf(
-    rng: np.random.Generator, clock: Clock, partners: PartnerFrame
+    rng: np.random.Generator, clock: Clock, partners: PartnerFrame, opps: OppFrame
 ) -> tuple[Array, Array, Array, Array]:
     """Quarterly MDF to partners that are gold or platinum *at that time* and eligible."""
+    attributed = opps.table["amount"][opps.table["is_won"] & (opps.bucket != 0)].sum()
+    quarterly = 3.0 * float(attributed) / max(int(partners.eligible.sum()), 1)
     level = _tier_level_by_month(clock, partners)
-    quarter_start = (clock.edges[:-1].astype("datetime64[s]").astype("datetime64[M]").astype(int) % 3) == 0
+    quarter_start = (
+        clock.edges[:-1].astype("datetime64[s]").astype("datetime64[M]").astype(int) % 3
+    ) == 0
     gold, platinum = TIERS.index("gold"), TIERS.index("platinum")
     funded = (level >= gold) & partners.eligible & quarter_start[None, :]
     p, mo = np.nonzero(funded)
-    median = np.where(level[p, mo] == platinum, MDF_MEDIAN["platinum"], MDF_MEDIAN["gold"])
-    amount = median * rng.lognormal(0.0, 0.4, len(p))
+    share = np.where(level[p, mo] == platinum, MDF_SHARE["platinum"], MDF_SHARE["gold"])
+    amount = share * quarterly * rng.lognormal(0.0, 0.4, len(p))
     return mo, np.full(len(p), _CAT["mdf"]), p, amount
 
 

@@ -228,10 +228,8 @@ def legal_names(rng: np.random.Generator, names: Array, country_idx: Array) -> A
     return out
 
 
-def opportunity_names(
-    rng: np.random.Generator, account_name: Array, created_year: Array
-) -> Array:
-    """"<Account> - <Product> <year>", the usual shape of a CRM opportunity name."""
+def opportunity_names(rng: np.random.Generator, account_name: Array, created_year: Array) -> Array:
+    """ "<Account> - <Product> <year>", the usual shape of a CRM opportunity name."""
     if len(account_name) == 0:
         return _u([])
     # A small lookup table again: "<Product> <year>" has only products x years values.

@@ -116,26 +116,17 @@ def build_opportunities(
     primary = _primary_attachments(rng, deals, end_obs, partners)
     bucket = primary.bucket
     acv, amount = _deal_size(rng, deals.band, bucket)
-    p_win = np.array([fx.BASE_WIN[b] for b in SIZE_BANDS])[deals.band] + np.array(
-        [fx.WIN_LIFT[b] for b in BUCKETS]
-    )[bucket]
-    is_won = is_closed & (rng.random(len(bucket)) < p_win)
+    is_won = _outcomes(rng, deals.band, bucket, is_closed)
     stage = _stages(rng, is_closed, is_won, deals.created, duration, clock)
     opp_type = _opportunity_types(rng, account, deals.created, closed, is_won, cfg.accounts)
-    lead_source = _lead_sources(rng, bucket, primary.has_row)
     extra = _extra_involvements(rng, deals, bucket, primary, end_obs, partners)
     post = _post_close_involvements(rng, bucket, closed, primary.has_row, clock, partners)
-    involvements = _involvement_table(primary, extra, post)
-    n = len(bucket)
-    ids = np.arange(n, dtype=np.int64)
     created_year = deals.created.astype("datetime64[s]").astype("datetime64[Y]").astype(int)
     table = {
-        "id": ids,
-        "external_id": salesforce_ids(OPPORTUNITY_PREFIX, ids + 1),
         "account_id": account.astype(np.int64),
         "name": nm.opportunity_names(rng, accounts.name[account], created_year + 1970),
         "amount": amount,
-        "currency": categorical([cfg.currency], np.zeros(n, dtype=np.int64)),
+        "currency": categorical([cfg.currency], np.zeros(len(bucket), dtype=np.int64)),
         "acv": acv,
         "stage": categorical(STAGES, stage),
         "is_closed": is_closed,
@@ -143,11 +134,12 @@ def build_opportunities(
         "created_at": to_datetime(deals.created),
         "closed_at": to_datetime(closed),
         "type": categorical(OPP_TYPES, opp_type),
-        "lead_source": categorical(OPP_LEAD_SOURCES, lead_source),
+        "lead_source": categorical(OPP_LEAD_SOURCES, _lead_sources(rng, bucket, primary.has_row)),
     }
+    ids = np.arange(len(bucket), dtype=np.int64)
     return OppFrame(
-        table=table,
-        involvements=involvements,
+        table={"id": ids, "external_id": salesforce_ids(OPPORTUNITY_PREFIX, ids + 1)} | table,
+        involvements=_involvement_table(primary, extra, post),
         band=deals.band,
         bucket=bucket,
         created=deals.created,
@@ -157,9 +149,7 @@ def build_opportunities(
         stats={
             "partner_stream": int((deals.partner >= 0).sum()),
             "influenced_not_yet_attached": int(primary.not_yet_attached),
-            "sourced_without_involvement": int(
-                ((bucket == SOURCED) & ~primary.has_row).sum()
-            ),
+            "sourced_without_involvement": int(((bucket == SOURCED) & ~primary.has_row).sum()),
             "stale_open": int((duration >= FAR_FUTURE).sum()),
             "post_close_attachments": len(post.opp),
             "extra_involvements": len(extra.opp),
@@ -171,7 +161,7 @@ def _streams(rng: np.random.Generator, n: int, clock: Clock, partners: PartnerFr
     lam = partners.intensity
     total = float(lam.sum())
     n_partner = round(n * fx.PARTNER_STREAM_SHARE) if total > 0 else 0
-    cell = rng.choice(lam.size, size=n_partner, p=(lam / total).ravel())
+    cell = rng.choice(lam.size, size=n_partner, p=(lam / max(total, 1e-300)).ravel())
     p, m_p = np.divmod(cell, clock.months)
     band_p = draw_codes(rng, partners.band_mix[p])
     intent_p = np.where(rng.random(n_partner) < partners.p_sourced[p], SOURCED, INFLUENCED)
@@ -353,7 +343,9 @@ def _post_close_involvements(
 ) -> _Attachments:
     """The pitfall: partners attached *after* the deal closed (typically implementation
     partners added after a win). They must not earn attribution."""
-    share = np.where(bucket == UNATTRIBUTED, fx.POST_CLOSE_SHARE_DIRECT, fx.POST_CLOSE_SHARE_PARTNER)
+    share = np.where(
+        bucket == UNATTRIBUTED, fx.POST_CLOSE_SHARE_DIRECT, fx.POST_CLOSE_SHARE_PARTNER
+    )
     cand = np.flatnonzero((closed != NAT) & (rng.random(len(bucket)) < share))
     attached = closed[cand] + HOUR + (rng.random(len(cand)) * 90 * DAY).astype(np.int64)
     ok = attached < clock.as_of_ts
@@ -375,18 +367,45 @@ def _post_close_involvements(
 def _involvement_table(*parts: _Attachments) -> dict[str, Array]:
     opp = np.concatenate([p.opp for p in parts]).astype(np.int64)
     attached = np.concatenate([p.attached for p in parts]).astype(np.int64)
+    partner = np.concatenate([p.partner for p in parts]).astype(np.int64)
+    role = np.concatenate([p.role for p in parts]).astype(np.int64)
+    primary = np.concatenate([p.is_primary for p in parts]).astype(bool)
     order = np.lexsort((opp, attached))  # chronological, like Salesforce Ids
-    n = len(opp)
+    opp, attached, partner, role, primary = (
+        opp[order],
+        attached[order],
+        partner[order],
+        role[order],
+        primary[order],
+    )
+    keep, primary = _first_of_each_role(opp, partner, role, primary)
+    n = len(keep)
     ids = np.arange(n, dtype=np.int64)
     return {
         "id": ids,
         "external_id": salesforce_ids(OPPORTUNITY_PARTNER_PREFIX, ids + 1),
-        "opportunity_id": opp[order],
-        "partner_id": np.concatenate([p.partner for p in parts]).astype(np.int64)[order],
-        "role": categorical(ROLES, np.concatenate([p.role for p in parts])[order]),
-        "attached_at": to_datetime(attached[order]),
-        "is_primary": np.concatenate([p.is_primary for p in parts]).astype(bool)[order],
+        "opportunity_id": opp[keep],
+        "partner_id": partner[keep],
+        "role": categorical(ROLES, role[keep]),
+        "attached_at": to_datetime(attached[keep]),
+        "is_primary": primary[keep],
     }
+
+
+def _first_of_each_role(
+    opp: Array, partner: Array, role: Array, primary: Array
+) -> tuple[Array, Array]:
+    """A partner holds a role on a deal once: a later attachment of the same partner in the
+    same role (a helper re-added after close, say) is dropped, keeping the earliest, and the
+    kept row stays primary if any of its duplicates was."""
+    key = (opp * (int(partner.max(initial=0)) + 1) + partner) * (len(ROLES) + 1) + role
+    _, first, group = np.unique(key, return_index=True, return_inverse=True)
+    any_primary = np.zeros(len(first), dtype=bool)
+    np.logical_or.at(any_primary, group, primary)
+    keep = np.sort(first)
+    merged = primary.copy()
+    merged[first] = any_primary
+    return keep, merged
 
 
 def _deal_size(rng: np.random.Generator, band: Array, bucket: Array) -> tuple[Array, Array]:
@@ -398,6 +417,15 @@ def _deal_size(rng: np.random.Generator, band: Array, bucket: Array) -> tuple[Ar
     term = draw_codes(rng, term_mix) + 1
     amount = np.maximum(np.round(raw * term, 2), 0.01)
     return np.round(amount / term, 2), amount
+
+
+def _outcomes(rng: np.random.Generator, band: Array, bucket: Array, is_closed: Array) -> Array:
+    """Won: P = base win rate of the size band + the bucket's planted lift."""
+    p_win = (
+        np.array([fx.BASE_WIN[b] for b in SIZE_BANDS])[band]
+        + np.array([fx.WIN_LIFT[b] for b in BUCKETS])[bucket]
+    )
+    return is_closed & (rng.random(len(bucket)) < p_win)
 
 
 def _stages(
@@ -441,6 +469,8 @@ def _lead_sources(rng: np.random.Generator, bucket: Array, has_row: Array) -> Ar
     p = _DIRECT_LEAD_SOURCES / _DIRECT_LEAD_SOURCES.sum()
     source = rng.choice(len(OPP_LEAD_SOURCES), size=len(bucket), p=p)
     sourced = bucket == SOURCED
-    says_partner = sourced & (~has_row | (rng.random(len(bucket)) < fx.SOURCED_PARTNER_REFERRAL_LEAD_SOURCE))
+    says_partner = sourced & (
+        ~has_row | (rng.random(len(bucket)) < fx.SOURCED_PARTNER_REFERRAL_LEAD_SOURCE)
+    )
     source[says_partner] = OPP_LEAD_SOURCES.index("Partner Referral")
     return source

@@ -129,9 +129,7 @@ def build_partners(cfg: SynthConfig, clock: Clock) -> PartnerFrame:
         eligible=eligible,
         eligible_end=eligible_end,
         intensity=intensity,
-        band_mix=np.array([fx.PARTNER_BAND_MIX[PARTNER_TYPES[t]] for t in primary]).reshape(
-            n, 3
-        ),
+        band_mix=np.array([fx.PARTNER_BAND_MIX[PARTNER_TYPES[t]] for t in primary]).reshape(n, 3),
         p_sourced=np.array([fx.PARTNER_P_SOURCED[PARTNER_TYPES[t]] for t in primary]),
     )
 
@@ -170,7 +168,9 @@ def _reason(rng: np.random.Generator, key: str) -> str:
     return options[int(rng.integers(len(options)))]
 
 
-def _timeline(rng: np.random.Generator, status: str, clock: Clock, *, force_early: bool) -> _Timeline:
+def _timeline(
+    rng: np.random.Generator, status: str, clock: Clock, *, force_early: bool
+) -> _Timeline:
     """The dated path prospect -> ... -> current status, with increasing times."""
     as_of, start = clock.as_of_ts, clock.start_ts
     if status in _EARLY:
@@ -188,18 +188,24 @@ def _timeline(rng: np.random.Generator, status: str, clock: Clock, *, force_earl
         latest = min(start + YEAR, as_of - int(2.5 * YEAR))
         joined = latest - _days(rng, 0, 3 * 365)
     events = _backfill_joined(rng, joined)
-    active_at = joined + _days(rng, 30, 120)
+    # Onboarding takes 30-120 days, squeezed when a short date range leaves less room.
+    active_at = joined + min(_days(rng, 30, 120), (as_of - joined) // 2)
     events.append(("active", active_at, _reason(rng, "active")))
     periods: list[tuple[int, int]] = []
     if status == "active":
         periods = _maybe_reactivated(rng, events, active_at, clock)
         return _Timeline(events, periods)
-    lapse_lo = max(active_at + YEAR, start + YEAR // 2)
-    lapse_at = lapse_lo + _days(rng, 0, max(1.0, (as_of - 120 * DAY - lapse_lo) / DAY))
+    # Lapse after a year of activity, preferably inside the data range, and early enough
+    # for an exit to follow before the as-of date.
+    lapse_hi = as_of - 120 * DAY
+    lapse_lo = min(max(active_at + YEAR, start + YEAR // 2), lapse_hi)
+    lapse_at = lapse_lo + int(rng.random() * (lapse_hi - lapse_lo))
     events.append(("inactive", lapse_at, _reason(rng, "inactive")))
     if status == "exited":
         room = (as_of - DAY - lapse_at) / DAY
-        events.append(("exited", lapse_at + _days(rng, 1, min(365.0, room)), _reason(rng, "exited")))
+        events.append(
+            ("exited", lapse_at + _days(rng, 1, min(365.0, room)), _reason(rng, "exited"))
+        )
     return _Timeline(events, [(active_at, lapse_at)])
 
 
@@ -350,7 +356,10 @@ def _partner_table(
     names = nm.partner_names(rng, n)
     country = nm.draw_countries(rng, n, partner=True)
     joined = [next((t for s, t, _ in tl.events if s == "onboarding"), NAT) for tl in timelines]
-    joined = [t if PARTNER_STATUSES[int(s)] not in _EARLY else NAT for t, s in zip(joined, status)]
+    joined = [
+        t if PARTNER_STATUSES[int(s)] not in _EARLY else NAT
+        for t, s in zip(joined, status, strict=False)
+    ]
     ids = np.arange(n, dtype=np.int64)
     return {
         "id": ids,

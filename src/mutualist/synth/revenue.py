@@ -82,7 +82,9 @@ def build_revenue(
     in_last_month[spells.account[spells.end == m - 1]] = True
     lifecycle = np.where(
         has_won,
-        np.where(in_last_month | pending, LIFECYCLES.index("customer"), LIFECYCLES.index("churned")),
+        np.where(
+            in_last_month | pending, LIFECYCLES.index("customer"), LIFECYCLES.index("churned")
+        ),
         LIFECYCLES.index("prospect"),
     )
     return RevenueFrame(
@@ -129,8 +131,11 @@ def _spells(
 def _rows(
     cfg: SynthConfig, clock: Clock, won: _Won, sp: _Spells, growth: Array, stride: int
 ) -> dict[str, Array]:
+    if not len(sp.account):
+        sp = _Spells(*(np.zeros(0, np.int64),) * 3)
+        won = _Won(*(np.zeros(0, t) for t in (np.int64, np.int64, float, bool, np.int64)))
     length = sp.end - sp.start + 1
-    first_row = np.concatenate(([0], np.cumsum(length)[:-1])).astype(np.int64)
+    first_row = (np.cumsum(length) - length).astype(np.int64)
     n_rows = int(length.sum())
     spell_of_row = np.repeat(np.arange(len(length)), length)
     offset = np.arange(n_rows) - first_row[spell_of_row]
@@ -149,8 +154,9 @@ def _rows(
     )
     row = first_row[j_safe[inside]] + effect[inside] - sp.start[j_safe[inside]]
     delta = np.bincount(row, weights=won.mrr[inside], minlength=n_rows)
-    contract = np.cumsum(delta)
-    contract -= np.repeat(contract[first_row] - delta[first_row], length) if n_rows else 0.0
+    running = np.cumsum(delta)
+    # Per-spell running sum: subtract what had accumulated before each spell's first row.
+    contract = running - np.repeat(running[first_row] - delta[first_row], length)
     account = sp.account[spell_of_row]
     mrr = np.round(contract * (1.0 + growth[account]) ** offset, 2)
     return {
