@@ -154,9 +154,13 @@ def _synth(args: argparse.Namespace) -> int:
     if bad:
         err_console.print(f"[red]Error:[/red] {', '.join(bad)} must be a positive whole number")
         return 2
-    config = dataclasses.replace(
-        SIZES[args.size], **{k: v for k, v in overrides.items() if v is not None}
-    )
+    try:
+        config = dataclasses.replace(
+            SIZES[args.size], **{k: v for k, v in overrides.items() if v is not None}
+        )
+    except ValueError as exc:
+        err_console.print(f"[red]Error:[/red] {exc}")
+        return 2
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -37,3 +37,46 @@ def test_token_errors_name_the_problem(world: World, capsys: Any) -> None:
     assert main(["token", "revoke", "424242"]) == 2
     assert "no token with id 424242" in capsys.readouterr().err
     assert main(["token", "create", "ann", "--name", " "]) == 2
+
+
+def test_synth_writes_salesforce_csv_and_truth(tmp_path: Any, capsys: Any) -> None:
+    out = tmp_path / "export"
+    code = main(
+        [
+            "synth",
+            "--out",
+            str(out),
+            "--partners",
+            "20",
+            "--accounts",
+            "150",
+            "--opportunities",
+            "600",
+            "--seed",
+            "3",
+        ]
+    )
+    assert code == 0
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "Account.csv",
+        "Opportunity.csv",
+        "OpportunityPartner.csv",
+        "Lead.csv",
+        "revenue.csv",
+        "costs.csv",
+        "truth.json",
+    } <= names
+    opportunity_rows = (out / "Opportunity.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(opportunity_rows) - 1 == 600
+    assert "Opportunity.csv" in capsys.readouterr().out
+
+
+def test_synth_refuses_bad_numbers(tmp_path: Any, capsys: Any) -> None:
+    assert main(["synth", "--out", str(tmp_path), "--opportunities", "0"]) == 2
+    assert "--opportunities must be a positive whole number" in capsys.readouterr().err
+
+
+def test_synth_explains_an_impossible_config(tmp_path: Any, capsys: Any) -> None:
+    assert main(["synth", "--out", str(tmp_path), "--accounts", "2"]) == 2
+    assert "accounts must be >= 3" in capsys.readouterr().err
