@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 from ninja.pagination import paginate
 
 from mutualist.crm import access
@@ -19,39 +19,10 @@ from mutualist.lib.pagination import PagePagination
 router = Router(tags=["crm"])
 
 
-class AccountQuery(Schema):
-    q: str = ""
-    lifecycle: str = ""
-    industry: str = ""
-    size_band: str = ""
-    country: str = ""
-    sort: str = "name"
-
-
-class OpportunityQuery(Schema):
-    q: str = ""
-    state: str = ""
-    stage: str = ""
-    type: str = ""
-    partner: str = ""
-    account: str = ""
-    sort: str = "-created"
-
-
-class LeadQuery(Schema):
-    q: str = ""
-    status: str = ""
-    source: str = ""
-    partner: str = ""
-    sort: str = "-created"
-
-
 @router.get("/accounts", response=list[AccountOut])
 @paginate(PagePagination)
-def list_accounts(request: HttpRequest, filters: Query[AccountQuery]) -> Any:
-    return filter_accounts(
-        access.accounts_visible_to(request.user), AccountFilters(**filters.dict())
-    )
+def list_accounts(request: HttpRequest, filters: Query[AccountFilters]) -> Any:
+    return filter_accounts(access.accounts_visible_to(request.user), filters)
 
 
 @router.get("/accounts/{account_id}", response=AccountOut)
@@ -61,9 +32,9 @@ def get_account(request: HttpRequest, account_id: int) -> Any:
 
 @router.get("/opportunities", response=list[OpportunityOut])
 @paginate(PagePagination)
-def list_opportunities(request: HttpRequest, filters: Query[OpportunityQuery]) -> Any:
+def list_opportunities(request: HttpRequest, filters: Query[OpportunityFilters]) -> Any:
     opportunities = access.opportunities_visible_to(request.user).select_related("account")
-    return filter_opportunities(opportunities, OpportunityFilters(**filters.dict()))
+    return filter_opportunities(opportunities, filters)
 
 
 @router.get("/opportunities/{opportunity_id}", response=OpportunityDetailOut)
@@ -73,8 +44,8 @@ def get_opportunity(request: HttpRequest, opportunity_id: int) -> Any:
 
 @router.get("/leads", response=list[LeadOut])
 @paginate(PagePagination)
-def list_leads(request: HttpRequest, filters: Query[LeadQuery]) -> Any:
-    return filter_leads(access.leads_visible_to(request.user), LeadFilters(**filters.dict()))
+def list_leads(request: HttpRequest, filters: Query[LeadFilters]) -> Any:
+    return filter_leads(access.leads_visible_to(request.user), filters)
 
 
 @router.get("/leads/{lead_id}", response=LeadOut)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from ninja import Schema
 
 from mutualist.crm.choices import (
     AccountLifecycle,
@@ -54,8 +54,7 @@ def _raise(errors: dict[str, str]) -> None:
         raise ValidationFailed(errors)
 
 
-@dataclass(frozen=True)
-class AccountFilters:
+class AccountFilters(Schema):
     q: str = ""
     lifecycle: str = ""
     industry: str = ""
@@ -81,8 +80,7 @@ def filter_accounts(accounts: QuerySet[Account], f: AccountFilters) -> QuerySet[
     return accounts.filter(**filters).order_by(ACCOUNT_SORTS[f.sort], "id")
 
 
-@dataclass(frozen=True)
-class OpportunityFilters:
+class OpportunityFilters(Schema):
     q: str = ""
     state: str = ""
     stage: str = ""
@@ -124,8 +122,7 @@ def filter_opportunities(
     return opportunities.order_by(OPPORTUNITY_SORTS[f.sort], "-id")
 
 
-@dataclass(frozen=True)
-class LeadFilters:
+class LeadFilters(Schema):
     q: str = ""
     status: str = ""
     source: str = ""

@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from mutualist.lib.pagination import PagePagination
@@ -20,22 +20,11 @@ from mutualist.partners.schemas import (
 router = Router(tags=["partners"])
 
 
-class PartnerQuery(Schema):
-    q: str = ""
-    type: str = ""
-    tier: str = ""
-    status: str = ""
-    segment: str = ""
-    owner: str = ""
-    country: str = ""
-    sort: str = "name"
-
-
 @router.get("/partners", response=list[PartnerOut])
 @paginate(PagePagination)
-def list_partners(request: HttpRequest, filters: Query[PartnerQuery]) -> Any:
+def list_partners(request: HttpRequest, filters: Query[PartnerFilters]) -> Any:
     partners = access.partners_visible_to(request.user).prefetch_related("segments")
-    return filter_partners(partners, PartnerFilters(**filters.dict()))
+    return filter_partners(partners, filters)
 
 
 @router.post("/partners", response={201: PartnerOut})

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.db.models import Q, QuerySet
+from ninja import Schema
 
 from mutualist.lib.errors import ValidationFailed
 from mutualist.partners.choices import PartnerType, Status, Tier
@@ -23,8 +22,7 @@ SORTS = {
 }
 
 
-@dataclass(frozen=True)
-class PartnerFilters:
+class PartnerFilters(Schema):
     q: str = ""
     type: str = ""
     tier: str = ""
