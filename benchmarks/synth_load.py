@@ -57,12 +57,17 @@ def worker(size: str, repeat: int) -> dict[str, Any]:
     account_ids = list(Account.objects.order_by("id").values_list("id", flat=True)[:1000])
     objects = [
         Opportunity(
-            account_id=account_ids[i % len(account_ids)], name=str(o["name"][i]),
-            amount=f"{o['amount'][i]:.2f}", currency=str(o["currency"][i]),
-            stage=str(o["stage"][i]), is_closed=bool(o["is_closed"][i]),
-            is_won=bool(o["is_won"][i]), created_at=o["created_at"][i].item().replace(
-                tzinfo=__import__("datetime").UTC),
-            type=str(o["type"][i]), source_system="baseline", external_id=f"b{i}",
+            account_id=account_ids[i % len(account_ids)],
+            name=str(o["name"][i]),
+            amount=f"{o['amount'][i]:.2f}",
+            currency=str(o["currency"][i]),
+            stage=str(o["stage"][i]),
+            is_closed=bool(o["is_closed"][i]),
+            is_won=bool(o["is_won"][i]),
+            created_at=o["created_at"][i].item().replace(tzinfo=__import__("datetime").UTC),
+            type=str(o["type"][i]),
+            source_system="baseline",
+            external_id=f"b{i}",
         )
         for i in range(min(BASELINE_SAMPLE, opportunities))
     ]
@@ -85,11 +90,19 @@ def worker(size: str, repeat: int) -> dict[str, Any]:
 
 
 def run_worker(db_url: str, size: str, repeat: int, data_dir: str) -> dict[str, Any]:
-    env = dict(os.environ, MUTUALIST_MODE="development", MUTUALIST_DATA_DIR=data_dir,
-               MUTUALIST_DATABASE_URL=db_url, DJANGO_SETTINGS_MODULE="mutualist.settings")
+    env = dict(
+        os.environ,
+        MUTUALIST_MODE="development",
+        MUTUALIST_DATA_DIR=data_dir,
+        MUTUALIST_DATABASE_URL=db_url,
+        DJANGO_SETTINGS_MODULE="mutualist.settings",
+    )
     out = subprocess.run(
         [sys.executable, __file__, "--worker", "--size", size, "--repeat", str(repeat)],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if out.returncode != 0:
         raise SystemExit(f"worker for {db_url} failed:\n{out.stderr[-3000:]}")
@@ -122,25 +135,41 @@ def main() -> None:
 
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        results.append(run_worker(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", args.size,
-                                  args.repeat, tmp))
+        results.append(
+            run_worker(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", args.size, args.repeat, tmp)
+        )
         if args.pg_url:
             results.append(run_worker(fresh_pg_database(args.pg_url), args.size, 1, tmp))
     table = Table(title=f"Synthetic ecosystem, size {args.size}: generate and load")
-    for column in ("database", "opportunities", "all rows", "generate (median s)", "load (s)",
-                   "load rows/s", "baseline bulk_create rows/s", "ratio", "peak RSS MB"):
+    for column in (
+        "database",
+        "opportunities",
+        "all rows",
+        "generate (median s)",
+        "load (s)",
+        "load rows/s",
+        "baseline bulk_create rows/s",
+        "ratio",
+        "peak RSS MB",
+    ):
         table.add_column(column, justify="right")
     for r in results:
         table.add_row(
-            r["database"], f"{r['opportunities']:,}", f"{r['rows']:,}",
-            f"{r['generate_median_s']:.1f}", f"{r['load_s']:.1f}", f"{r['load_rows_per_s']:,.0f}",
+            r["database"],
+            f"{r['opportunities']:,}",
+            f"{r['rows']:,}",
+            f"{r['generate_median_s']:.1f}",
+            f"{r['load_s']:.1f}",
+            f"{r['load_rows_per_s']:,.0f}",
             f"{r['baseline_rows_per_s']:,.0f}",
             f"{r['load_rows_per_s'] / r['baseline_rows_per_s']:.1f}x",
             f"{r['peak_rss_mb']:,.0f}",
         )
     Console().print(table)
-    print("Baseline: Django ORM Opportunity.objects.bulk_create(batch_size=2000) of "
-          f"{BASELINE_SAMPLE:,} of the same rows. Ratio = bulk path rows/s ÷ baseline rows/s.")
+    print(
+        "Baseline: Django ORM Opportunity.objects.bulk_create(batch_size=2000) of "
+        f"{BASELINE_SAMPLE:,} of the same rows. Ratio = bulk path rows/s ÷ baseline rows/s."
+    )
 
 
 if __name__ == "__main__":
