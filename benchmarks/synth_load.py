@@ -165,7 +165,7 @@ def main() -> None:
             f"{r['load_rows_per_s'] / r['baseline_rows_per_s']:.1f}x",
             f"{r['peak_rss_mb']:,.0f}",
         )
-    Console().print(table)
+    Console(width=160).print(table)
     print(
         "Baseline: Django ORM Opportunity.objects.bulk_create(batch_size=2000) of "
         f"{BASELINE_SAMPLE:,} of the same rows. Ratio = bulk path rows/s ÷ baseline rows/s."
