@@ -55,3 +55,16 @@ def test_an_analyst_cannot_write(world: World) -> None:
         access.get_partner_for(world.ann, world.acme.pk, write=True)
     with pytest.raises(NotAllowed):
         access.require_can_create_partner(world.ann)
+
+
+@pytest.mark.parametrize("role", ["approver_legal", "approver_finance", "approver_ops"])
+def test_approvers_read_everything_and_write_nothing(world: World, role: str) -> None:
+    from mutualist.accounts.actions import create_user
+    from mutualist.crm import access as crm_access
+
+    approver = create_user(None, f"{role}_person", "pw-123456789", role)
+    assert access.partners_visible_to(approver).count() == 2
+    assert crm_access.opportunities_visible_to(approver).count() == 3
+    assert not access.can_create_partner(approver)
+    assert not access.can_edit_partner(approver, world.acme)
+    assert not access.can_delete_partner(approver)
