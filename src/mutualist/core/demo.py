@@ -110,7 +110,7 @@ def _partner_logins() -> list[DemoLogin]:
                     username,
                     Role(role).label,
                     partner.name,
-                    f"Only {partner.name}'s records (portal)",
+                    "Only this partner's records (portal)",
                 )
             )
     return logins
