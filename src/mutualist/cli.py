@@ -16,7 +16,7 @@ from rich.table import Table
 console = Console()
 err_console = Console(stderr=True)
 
-OWN_COMMANDS = ("demo", "serve", "synth", "token")
+OWN_COMMANDS = ("demo", "serve", "synth", "token", "import")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,6 +55,18 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--opportunities", type=int)
     synth.add_argument("--seed", type=int)
 
+    imp = sub.add_parser("import", help="import CRM, billing or finance exports")
+    imp.add_argument("kind", choices=("salesforce", "hubspot", "csv", "revenue", "costs"))
+    imp.add_argument("paths", nargs="+", type=Path, help="files, or folders of CSV files")
+    imp.add_argument(
+        "--dry-run", action="store_true", help="report what would change, write nothing"
+    )
+    imp.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    imp.add_argument("--config", type=Path, help="TOML value maps (lead sources, roles, stages)")
+    imp.add_argument("--mapping", type=Path, help="TOML column mapping (for `csv`)")
+    imp.add_argument("--report", type=Path, help="write every problem to this .csv or .json")
+    imp.add_argument("--user", help="record the import as done by this user")
+
     token = sub.add_parser("token", help="create, list or revoke API tokens")
     token_sub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     create = token_sub.add_parser("create", help="create a token for a user and print it once")
@@ -84,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.exceptions import ImproperlyConfigured
 
     try:
-        handler = {"demo": _demo, "serve": _serve, "token": _token}[args.command]
+        handler = {"demo": _demo, "serve": _serve, "token": _token, "import": _import}[args.command]
         return handler(args)
     except ImproperlyConfigured as exc:
         err_console.print(f"[red]Configuration error:[/red] {exc}")
@@ -310,6 +322,98 @@ def _token(args: argparse.Namespace) -> int:
         )
     console.print(table)
     return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from mutualist.accounts.models import User
+    from mutualist.imports.actions import run_import
+    from mutualist.imports.report import write_report
+    from mutualist.imports.sources import read_files
+    from mutualist.lib.errors import ValidationFailed
+
+    actor = None
+    if args.user:
+        actor = User.objects.filter(username=args.user).first()
+        if actor is None:
+            err_console.print(f"[red]Error:[/red] no user named {args.user!r}")
+            return 2
+    options = {"config": args.config, "mapping": args.mapping}
+    try:
+        with console.status(f"Reading {args.kind} files…"):
+            batch = read_files(args.kind, list(args.paths), options)
+    except ValidationFailed as exc:
+        for field, message in exc.errors.items():
+            err_console.print(f"[red]Error:[/red] {field}: {message}")
+        return 2
+    with _progress() as progress:
+        total = sum(batch.record_counts().values())
+        task = progress.add_task("writing", total=max(total, 1))
+
+        def step(name: str, n: int) -> None:
+            progress.update(task, description=f"writing {name}", advance=n)
+
+        run = run_import(
+            actor, args.kind, batch, dry_run=args.dry_run, strict=args.strict, progress=step
+        )
+        progress.update(task, completed=max(total, 1))
+    _print_import(run)
+    if args.report:
+        try:
+            write_report(run.problems, args.report)
+        except ValidationFailed as exc:
+            err_console.print(f"[red]Error:[/red] {exc}")
+            return 2
+        console.print(f"Problem report written to {args.report}")
+    return 1 if run.status == "failed" else 0
+
+
+def _print_problems(run: Any) -> None:
+    from collections import Counter
+
+    kinds = Counter((p["severity"], p["code"], p["reason"].split(" (")[0]) for p in run.problems)
+    summary = Table(title=f"{run.error_count} error(s), {run.warning_count} warning(s) by kind")
+    for column in ("", "kind", "count", "first seen"):
+        summary.add_column(column)
+    for (severity, code, _), count in kinds.most_common():
+        first = next(p for p in run.problems if p["code"] == code and p["severity"] == severity)
+        where = first["file"] + (f" row {first['row']}" if first["row"] else "")
+        label = "[red]error[/red]" if severity == "error" else "warning"
+        summary.add_row(label, code, f"{count:,}", where)
+    console.print(summary)
+    details = Table(title="Problems (first 10; --report FILE writes all)")
+    for column in ("where", "value", "problem", "how to fix"):
+        details.add_column(column)
+    for p in run.problems[:10]:
+        where = p["file"] + (f" row {p['row']}" if p["row"] else "")
+        where += f" {p['column']}" if p["column"] else ""
+        details.add_row(where, str(p["value"])[:30], p["reason"], p["hint"])
+    console.print(details)
+
+
+def _print_import(run: Any) -> None:
+    files = Table(title=f"Import #{run.pk}: files")
+    for column in ("file", "read as", "rows", "sha256"):
+        files.add_column(column)
+    for f in run.files:
+        files.add_row(f["name"], f["kind"], f"{f['rows']:,}", f["sha256"][:12])
+    console.print(files)
+    if run.counts:
+        table = Table(title="Records")
+        for column in ("table", "created", "updated", "unchanged", "skipped"):
+            table.add_column(column, justify="right" if column != "table" else "left")
+        for name, c in run.counts.items():
+            table.add_row(
+                name,
+                f"{c['created']:,}",
+                f"{c['updated']:,}",
+                f"{c['unchanged']:,}",
+                f"{c['skipped']:,}",
+            )
+        console.print(table)
+    if run.problems:
+        _print_problems(run)
+    style = "red" if run.status == "failed" else "green"
+    console.print(f"[{style}]{run.get_status_display()}[/{style}]: {run.message}")
 
 
 if __name__ == "__main__":

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "mutualist.accounts",
     "mutualist.partners",
     "mutualist.crm",
+    "mutualist.imports",
 ]
 
 MIDDLEWARE = [

@@ -69,3 +69,25 @@ def record(
 def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
     """Only the keys whose value changed, as {key: [old, new]}."""
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+
+
+def record_many(
+    actor: Any, action: str, object_type: str, changed: list[tuple[str, str, dict[str, Any]]]
+) -> int:
+    """One entry per changed object in a bulk write: (object id, label, {field: [old, new]})."""
+    is_user = actor is not None and getattr(actor, "pk", None) is not None
+    entries = [
+        AuditEntry(
+            actor=actor if is_user else None,
+            actor_label=actor.get_username() if is_user else SYSTEM_ACTOR,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            object_label=label[:300],
+            before=jsonable({k: v[0] for k, v in diff.items()}),
+            after=jsonable({k: v[1] for k, v in diff.items()}),
+        )
+        for object_id, label, diff in changed
+    ]
+    AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    return len(entries)

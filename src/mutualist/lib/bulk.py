@@ -150,3 +150,25 @@ def id_column(values: np.ndarray, offset: int, missing: int = -1) -> list[int | 
 
 def text_column(values: np.ndarray) -> list[str]:
     return [str(v) for v in values.tolist()]
+
+
+def adapt_column(model: type[Model], name: str, values: Sequence[Any]) -> list[Any]:
+    """Python values of one field made ready for `bulk_insert` on the current database."""
+    from django.db import models as m
+
+    field = model._meta.get_field(name)
+    ops = connection.ops
+    if isinstance(field, m.DateTimeField):
+        return [None if v is None else ops.adapt_datetimefield_value(v) for v in values]
+    if isinstance(field, m.DateField):
+        return [None if v is None else ops.adapt_datefield_value(v) for v in values]
+    if isinstance(field, m.DecimalField):
+        digits, places = field.max_digits, field.decimal_places
+        return [
+            None if v is None else ops.adapt_decimalfield_value(v, digits, places) for v in values
+        ]
+    if isinstance(field, m.JSONField):
+        import json
+
+        return [json.dumps(v) for v in values]
+    return list(values)

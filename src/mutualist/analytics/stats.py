@@ -1,0 +1,296 @@
+"""Interval estimators for proportions, differences, ratios, medians and means.
+
+Pure functions on small, already-aggregated numbers (counts, sums, a few order statistics):
+the heavy lifting happens in Ibis, these only turn aggregates into honest intervals. Each
+one is tested against the statsmodels / SciPy implementation it mirrors.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize, stats
+
+from .estimate import LEVEL, Estimate
+
+NO_INTERVAL = "too few observations for an interval"
+
+
+def z_value(level: float = LEVEL) -> float:
+    return float(stats.norm.isf((1.0 - level) / 2.0))
+
+
+def wilson(k: int, n: int, level: float = LEVEL) -> tuple[float, float, float]:
+    """Wilson score interval (no continuity correction), as statsmodels ``method="wilson"``."""
+    p = k / n
+    z = z_value(level)
+    denom = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return p, max(0.0, centre - half), min(1.0, centre + half)
+
+
+def proportion(k: int, n: int, level: float = LEVEL, *, win: bool = False) -> Estimate:
+    """A rate with its Wilson interval; ``win=True`` labels the counts won/closed."""
+    counts = {"won": k, "closed": n} if win else {"count": k}
+    if n <= 0:
+        return Estimate.missing(n=0, method="wilson", **counts)
+    p, lo, hi = wilson(k, n, level)
+    est = Estimate(p, lo, hi, n=n, method="wilson", level=level, **counts)
+    if n < 20:
+        est = est.with_warning(f"small sample (n={n}): treat as indicative only")
+    return est
+
+
+def newcombe_difference(
+    k1: int, n1: int, k2: int, n2: int, level: float = LEVEL
+) -> tuple[float, float, float]:
+    """p1 - p2 with Newcombe's hybrid score interval (method 10, Newcombe 1998)."""
+    p1, lo1, hi1 = wilson(k1, n1, level)
+    p2, lo2, hi2 = wilson(k2, n2, level)
+    d = p1 - p2
+    return (
+        d,
+        d - math.sqrt((p1 - lo1) ** 2 + (hi2 - p2) ** 2),
+        d + math.sqrt((hi1 - p1) ** 2 + (p2 - lo2) ** 2),
+    )
+
+
+def difference(k1: int, n1: int, k2: int, n2: int, level: float = LEVEL) -> Estimate:
+    if n1 <= 0 or n2 <= 0:
+        return Estimate.missing(n=max(n1, 0) + max(n2, 0), method="newcombe")
+    d, lo, hi = newcombe_difference(k1, n1, k2, n2, level)
+    return Estimate(d, lo, hi, n=n1 + n2, method="newcombe", level=level)
+
+
+def katz_ratio(
+    k1: int, n1: int, k2: int, n2: int, level: float = LEVEL, adjust: float = 0.0
+) -> tuple[float, float, float]:
+    """p1 / p2 with the log-normal (Katz) interval; ``adjust=0.5`` is the adjusted form."""
+    a1, m1, a2, m2 = k1 + adjust, n1 + adjust, k2 + adjust, n2 + adjust
+    ratio = (a1 / m1) / (a2 / m2)
+    half = z_value(level) * math.sqrt(1 / a1 - 1 / m1 + 1 / a2 - 1 / m2)
+    return ratio, ratio * math.exp(-half), ratio * math.exp(half)
+
+
+def ratio(k1: int, n1: int, k2: int, n2: int, level: float = LEVEL) -> Estimate:
+    n = max(n1, 0) + max(n2, 0)
+    if n1 <= 0 or n2 <= 0 or k2 == 0:
+        return Estimate.missing(n=n, method="katz-log")
+    if k1 == 0:
+        # The plain log interval is undefined with a zero count; add 0.5 to every cell.
+        _, lo, hi = katz_ratio(k1, n1, k2, n2, level, adjust=0.5)
+        return Estimate(0.0, lo, hi, n=n, method="katz-log (0.5 added)", level=level)
+    r, lo, hi = katz_ratio(k1, n1, k2, n2, level)
+    return Estimate(r, lo, hi, n=n, method="katz-log", level=level)
+
+
+@dataclass(frozen=True)
+class Stratum:
+    """Won/closed counts of the compared groups within one stratum (e.g. a size band)."""
+
+    key: str
+    won1: int
+    n1: int
+    won0: int
+    n0: int
+
+
+def standardized_difference(strata: Sequence[Stratum], level: float = LEVEL) -> Estimate:
+    """Within-stratum risk differences averaged with the exposed group's weights.
+
+    This is direct standardisation to the partner deals ("effect on the treated"): the
+    question a CPO asks is "on the kind of deals partners touch, how much more do we win?".
+    Strata missing either group cannot contribute and are reported in the note. The
+    variance treats the weights as fixed: sum of w^2 (p1 q1 / n1 + p0 q0 / n0).
+    """
+    usable = [s for s in strata if s.n1 > 0 and s.n0 > 0]
+    total1 = sum(s.n1 for s in strata)
+    n_all = sum(s.n1 + s.n0 for s in strata)
+    if not usable or total1 == 0:
+        return Estimate.missing(n=n_all, method="standardized risk difference")
+    used1 = sum(s.n1 for s in usable)
+    value = var = 0.0
+    for s in usable:
+        w = s.n1 / used1
+        p1, p0 = s.won1 / s.n1, s.won0 / s.n0
+        value += w * (p1 - p0)
+        var += w * w * (p1 * (1 - p1) / s.n1 + p0 * (1 - p0) / s.n0)
+    half = z_value(level) * math.sqrt(var)
+    est = Estimate(
+        value,
+        value - half,
+        value + half,
+        n=n_all,
+        method="risk difference standardized to partner deals (Wald)",
+        level=level,
+    )
+    dropped = [s.key for s in strata if (s.n1 > 0) != (s.n0 > 0)]
+    if dropped:
+        share = 1 - used1 / total1
+        est = est.with_note(f"strata without both groups left out: {dropped} ({share:.1%})")
+    return est
+
+
+def median_ranks(n: int, level: float = LEVEL) -> tuple[int, int] | None:
+    """0-based ranks of the exact order-statistic (binomial) interval for the median.
+
+    Same ranks as ``scipy.stats.quantile_test(x, p=0.5).confidence_interval()``; None when
+    the sample is too small for any interval at this level.
+    """
+    if n <= 0:
+        return None
+    tail = (1.0 - level) / 2.0
+    dist = stats.binom(n, 0.5)
+    lo, hi = int(dist.ppf(tail)) - 1, int(dist.isf(tail))
+    if lo < 0 or hi >= n:
+        return None
+    return lo, hi
+
+
+def median_from_ranks(value_at: dict[int, float], n: int, level: float = LEVEL) -> Estimate:
+    """Sample median and its order-statistic interval from a few ranked values."""
+    if n <= 0:
+        return Estimate.missing(method="order statistics (binomial)")
+    mid = (value_at[(n - 1) // 2] + value_at[n // 2]) / 2.0
+    ranks = median_ranks(n, level)
+    if ranks is None:
+        return Estimate(
+            mid, n=n, method="order statistics (binomial)", level=level, note=NO_INTERVAL
+        )
+    return Estimate(
+        mid,
+        value_at[ranks[0]],
+        value_at[ranks[1]],
+        n=n,
+        method="order statistics (binomial)",
+        level=level,
+    )
+
+
+def ranks_needed(n: int, level: float = LEVEL) -> list[int]:
+    """Every 0-based rank :func:`median_from_ranks` will ask for."""
+    if n <= 0:
+        return []
+    ranks = {(n - 1) // 2, n // 2}
+    bounds = median_ranks(n, level)
+    if bounds:
+        ranks.update(bounds)
+    return sorted(ranks)
+
+
+def mean_t(mean: float | None, sd: float | None, n: int, level: float = LEVEL) -> Estimate:
+    """Mean with a Student-t interval from (mean, sample sd, n) aggregates."""
+    if n <= 0 or mean is None:
+        return Estimate.missing(n=max(n, 0), method="student t")
+    if n < 2 or sd is None or not math.isfinite(sd):
+        return Estimate(mean, n=n, method="student t", level=level, note=NO_INTERVAL)
+    half = float(stats.t.isf((1 - level) / 2, n - 1)) * sd / math.sqrt(n)
+    return Estimate(mean, mean - half, mean + half, n=n, method="student t", level=level)
+
+
+def poisson_interval(k: int, level: float = LEVEL) -> tuple[float, float]:
+    """Exact (Garwood) interval for a Poisson count."""
+    tail = (1 - level) / 2
+    lo = 0.0 if k == 0 else float(stats.chi2.ppf(tail, 2 * k)) / 2
+    hi = float(stats.chi2.ppf(1 - tail, 2 * k + 2)) / 2
+    return lo, hi
+
+
+@dataclass(frozen=True)
+class RatioSums:
+    """Sufficient statistics of a ratio of sums over n independent units (e.g. accounts):
+    sum(y), sum(x), sum(y^2), sum(x^2), sum(x*y)."""
+
+    n: int
+    sy: float
+    sx: float
+    syy: float
+    sxx: float
+    sxy: float
+
+    @property
+    def ratio(self) -> float:
+        return self.sy / self.sx
+
+    def variance(self) -> float:
+        """Linearised (delta-method) variance of sum(y)/sum(x) with units iid:
+        sum((y - R x)^2) / (n (n - 1)) / mean(x)^2."""
+        r = self.ratio
+        resid = max(self.syy - 2 * r * self.sxy + r * r * self.sxx, 0.0)
+        mean_x = self.sx / self.n
+        return resid / (self.n * (self.n - 1)) / (mean_x * mean_x)
+
+
+def ratio_of_sums(s: RatioSums, level: float = LEVEL) -> Estimate:
+    method = "ratio of sums, delta method over units"
+    if s.n <= 0 or s.sx <= 0:
+        return Estimate.missing(n=max(s.n, 0), method=method)
+    if s.n < 2:
+        return Estimate(s.ratio, n=s.n, method=method, level=level, note=NO_INTERVAL)
+    half = z_value(level) * math.sqrt(s.variance())
+    return Estimate(s.ratio, s.ratio - half, s.ratio + half, n=s.n, method=method, level=level)
+
+
+def difference_of_estimates(a: Estimate, b: Estimate, level: float = LEVEL) -> Estimate:
+    """a - b for independent normal-approximation estimates (SE recovered from the CIs)."""
+    if not (a.ok and b.ok) or None in (a.low, a.high, b.low, b.high):
+        return Estimate.missing(n=a.n + b.n, method="difference of independent estimates")
+    z = z_value(level)
+    se_a = (a.high - a.low) / (2 * z)  # type: ignore[operator]
+    se_b = (b.high - b.low) / (2 * z)  # type: ignore[operator]
+    d = a.value - b.value  # type: ignore[operator]
+    half = z * math.hypot(se_a, se_b)
+    return Estimate(d, d - half, d + half, n=a.n + b.n, method="difference, normal approximation")
+
+
+@dataclass(frozen=True)
+class BetaPrior:
+    alpha: float
+    beta: float
+
+    @property
+    def mean(self) -> float:
+        return self.alpha / (self.alpha + self.beta)
+
+    def shrink(self, k: int, n: int, level: float = LEVEL) -> Estimate:
+        """Posterior mean and equal-tailed credible interval of one unit's rate."""
+        a, b = self.alpha + k, self.beta + n - k
+        tail = (1 - level) / 2
+        return Estimate(
+            a / (a + b),
+            float(stats.beta.ppf(tail, a, b)),
+            float(stats.beta.ppf(1 - tail, a, b)),
+            n=n,
+            won=k,
+            closed=n,
+            method="empirical Bayes (beta-binomial prior), posterior interval",
+            level=level,
+        )
+
+
+def fit_beta_binomial(won: Sequence[int], closed: Sequence[int]) -> BetaPrior | None:
+    """Maximum-likelihood beta-binomial prior across units (e.g. partners' win rates).
+
+    None when there are too few units with closed deals to learn a spread from.
+    """
+    k = np.asarray(won, dtype=float)
+    n = np.asarray(closed, dtype=float)
+    keep = n > 0
+    k, n = k[keep], n[keep]
+    if len(n) < 3 or n.sum() < 10:
+        return None
+
+    def nll(theta: np.ndarray) -> float:
+        a, b = np.exp(theta)
+        return -float(stats.betabinom.logpmf(k, n, a, b).sum())
+
+    p = k.sum() / n.sum()
+    p = min(max(p, 0.01), 0.99)
+    start = np.log([p * 10.0, (1 - p) * 10.0])
+    res = optimize.minimize(nll, start, method="Nelder-Mead", options={"xatol": 1e-6})
+    a, b = np.exp(np.clip(res.x, -10.0, 12.0))  # a huge a+b means "no spread": cap it
+    return BetaPrior(float(a), float(b))

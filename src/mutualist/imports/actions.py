@@ -1,0 +1,620 @@
+"""Applying an import: all or nothing, upserting on (source system, external id).
+
+`run_import` records an ImportRun whatever happens. Reader errors (or, with `strict`, any
+warning) stop the run before anything is written. Otherwise every record is created, updated
+(with an audit entry showing before/after) or counted unchanged, inside one transaction; a
+dry run does the same work and rolls it back, so its counts are exactly what a real run would
+do. A second run of the same files changes nothing and says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from mutualist.accounts.models import User
+from mutualist.audit.log import record, record_many
+from mutualist.crm.models import Account, Cost, Lead, Opportunity, PartnerInvolvement, RevenueMonth
+from mutualist.imports.batch import Batch, Problem
+from mutualist.imports.models import ImportRun
+from mutualist.lib import bulk
+from mutualist.partners.choices import Status
+from mutualist.partners.models import Partner, PartnerExternalId, StatusChange, join_types
+
+Progress = Callable[[str, int], None]
+CHUNK = 5000
+MAX_STORED_PROBLEMS = 5000
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+
+
+class _Keep:
+    """A value the source does not carry: new records get the import time, existing ones keep
+    theirs (so a re-import without CreatedDate does not count as a change)."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Any = _Keep()
+
+
+class _Rollback(Exception):
+    """Raised inside the transaction to undo it (strict mode found new warnings)."""
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def run_import(
+    actor: User | None,
+    kind: str,
+    batch: Batch,
+    *,
+    dry_run: bool = False,
+    strict: bool = False,
+    progress: Progress | None = None,
+    run: ImportRun | None = None,
+) -> ImportRun:
+    run = run or ImportRun(kind=kind, started_by=actor)
+    run.source_system, run.dry_run, run.strict = batch.source_system, dry_run, strict
+    run.status = ImportRun.Status.RUNNING
+    run.files = [asdict(f) for f in batch.files]
+    run.progress_total = sum(batch.record_counts().values())
+    run.save()
+    problems = list(batch.problems)
+    blocking = [p for p in problems if p.severity == "error" or strict]
+    if blocking:
+        return _finish(
+            run,
+            ImportRun.Status.FAILED,
+            problems,
+            {},
+            f"{len(blocking)} problem(s) must be fixed first; nothing was written.",
+        )
+    try:
+        with transaction.atomic():
+            applier = _Applier(actor, batch.source_system, progress, run)
+            counts = applier.apply(batch)
+            problems += applier.problems
+            if strict and applier.problems:
+                raise _Rollback
+            changed = sum(c.created + c.updated for c in counts.values())
+            summary = {name: asdict(c) for name, c in counts.items()}
+            record(
+                actor,
+                "import.run",
+                run,
+                after={"kind": kind, "counts": summary, "dry_run": dry_run},
+            )
+            if dry_run:
+                transaction.set_rollback(True)
+    except _Rollback:
+        return _finish(
+            run,
+            ImportRun.Status.FAILED,
+            problems,
+            {},
+            "--strict: warnings found while applying; nothing was written.",
+        )
+    except Exception as exc:  # any failure mid-load: the transaction is already rolled back
+        return _finish(
+            run,
+            ImportRun.Status.FAILED,
+            problems,
+            {},
+            f"The import failed and nothing was written: {exc!r}",
+        )
+    if dry_run:
+        status, message = ImportRun.Status.DRY_RUN, "Dry run: this is what would change."
+    elif changed == 0:
+        status, message = ImportRun.Status.NO_CHANGES, "Every record was already up to date."
+    else:
+        status, message = ImportRun.Status.SUCCEEDED, f"{changed:,} records created or updated."
+    return _finish(run, status, problems, summary, message)
+
+
+def _finish(
+    run: ImportRun, status: str, problems: list[Problem], counts: dict[str, Any], message: str
+) -> ImportRun:
+    run.status = status
+    run.counts = counts
+    run.problems = [asdict(p) for p in problems[:MAX_STORED_PROBLEMS]]
+    run.error_count = sum(p.severity == "error" for p in problems)
+    run.warning_count = sum(p.severity == "warning" for p in problems)
+    run.message = message
+    run.finished_at = timezone.now()
+    run.progress_done = run.progress_total
+    run.save()
+    return run
+
+
+def _same(old: Any, new: Any) -> bool:
+    return bool(old == new)
+
+
+class _Applier:
+    def __init__(
+        self, actor: User | None, source: str, progress: Progress | None, run: ImportRun
+    ) -> None:
+        self.actor, self.source, self.progress, self.run = actor, source, progress, run
+        self.problems: list[Problem] = []
+        self.done = 0
+
+    def tick(self, step: str, n: int) -> None:
+        self.done += n
+        if self.progress:
+            self.progress(step, n)
+        # Written every 50k rows so a web page can show the background task moving.
+        if self.done // 50_000 != (self.done - n) // 50_000:
+            ImportRun.objects.filter(pk=self.run.pk).update(progress_done=self.done)
+
+    def orphan(self, what: str, ref: str, target: str, target_ref: str) -> None:
+        self.problems.append(
+            Problem(
+                what,
+                None,
+                target,
+                target_ref,
+                f"{what} {ref} refers to {target} {target_ref}, which is neither in this import nor "
+                "already in mutualist",
+                "The row is skipped; include the referenced file in the same import.",
+                "warning",
+                "orphan",
+            )
+        )
+
+    def apply(self, batch: Batch) -> dict[str, Counts]:
+        counts: dict[str, Counts] = {}
+        partner_ids, counts["partners"] = self.partners(batch)
+        account_ids, counts["accounts"] = self.upsert_external(
+            Account,
+            [
+                (
+                    a.ref,
+                    {
+                        "name": a.name,
+                        "domain": a.domain,
+                        "country": a.country,
+                        "industry": a.industry,
+                        "size_band": a.size_band,
+                        "lifecycle": a.lifecycle,
+                        "created_at": a.created_at or KEEP,
+                    },
+                )
+                for a in batch.accounts
+            ],
+            "accounts",
+        )
+        account_ids.update(
+            self.lookup_external(
+                Account,
+                _refs_missing(
+                    [o.account_ref for o in batch.opportunities]
+                    + [r.account_ref for r in batch.revenue]
+                    + [lead.account_ref for lead in batch.leads if lead.account_ref],
+                    account_ids,
+                ),
+            )
+        )
+        opportunities = []
+        counts_skipped = Counts()
+        for o in batch.opportunities:
+            account_id = account_ids.get(o.account_ref)
+            if account_id is None:
+                self.orphan("Opportunity", o.ref, "Account", o.account_ref)
+                counts_skipped.skipped += 1
+                continue
+            opportunities.append(
+                (
+                    o.ref,
+                    {
+                        "account_id": account_id,
+                        "name": o.name,
+                        "amount": o.amount,
+                        "currency": o.currency,
+                        "acv": o.acv,
+                        "stage": o.stage,
+                        "is_closed": o.is_closed,
+                        "is_won": o.is_won,
+                        "created_at": o.created_at,
+                        "closed_at": o.closed_at,
+                        "type": o.type,
+                        "lead_source": o.lead_source,
+                    },
+                )
+            )
+        opportunity_ids, counts["opportunities"] = self.upsert_external(
+            Opportunity, opportunities, "opportunities"
+        )
+        counts["opportunities"].skipped = counts_skipped.skipped
+        opportunity_ids.update(
+            self.lookup_external(
+                Opportunity,
+                _refs_missing([i.opportunity_ref for i in batch.involvements], opportunity_ids),
+            )
+        )
+        partner_ids.update(
+            self.lookup_partners(
+                _refs_missing(
+                    [i.partner_ref for i in batch.involvements]
+                    + [lead.partner_ref for lead in batch.leads if lead.partner_ref]
+                    + [c.partner_ref for c in batch.costs if c.partner_ref],
+                    partner_ids,
+                )
+            )
+        )
+        counts["involvements"] = self.involvements(batch, opportunity_ids, partner_ids)
+        counts["leads"] = self.leads(batch, partner_ids, account_ids)
+        counts["revenue_months"] = self.revenue(batch, account_ids)
+        counts["costs"] = self.costs(batch, partner_ids)
+        return counts
+
+    # Partners: few rows, each with an external-id row and a first status entry.
+    def partners(self, batch: Batch) -> tuple[dict[str, int], Counts]:
+        counts = Counts()
+        existing = {
+            e.external_id: e.partner
+            for chunk in _chunks([p.ref for p in batch.partners])
+            for e in PartnerExternalId.objects.select_related("partner").filter(
+                source_system=self.source, external_id__in=chunk
+            )
+        }
+        ids: dict[str, int] = {}
+        now = timezone.now()
+        for rec in batch.partners:
+            fields = {
+                "name": rec.name[:200],
+                "domain": rec.domain,
+                "country": rec.country,
+                "types": join_types(rec.types),
+            }
+            partner = existing.get(rec.ref)
+            if partner is None:
+                partner = Partner.objects.create(
+                    **fields, status=Status.ACTIVE, status_since=now, created_at=now
+                )
+                PartnerExternalId.objects.create(
+                    partner=partner, source_system=self.source, external_id=rec.ref
+                )
+                StatusChange.objects.create(
+                    partner=partner,
+                    from_status="",
+                    to_status=Status.ACTIVE,
+                    changed_at=now,
+                    reason=f"Imported from {self.source}",
+                )
+                counts.created += 1
+            else:
+                diff = {
+                    k: [getattr(partner, k), v]
+                    for k, v in fields.items()
+                    if getattr(partner, k) != v
+                }
+                if diff:
+                    for k, (_, v) in diff.items():
+                        setattr(partner, k, v)
+                    partner.save()
+                    record_many(
+                        self.actor,
+                        "partner.import_update",
+                        "partners.Partner",
+                        [(str(partner.pk), partner.name, diff)],
+                    )
+                    counts.updated += 1
+                else:
+                    counts.unchanged += 1
+            ids[rec.ref] = partner.pk
+        self.tick("partners", len(batch.partners))
+        return ids, counts
+
+    def lookup_partners(self, refs: list[str]) -> dict[str, int]:
+        return {
+            ref: pid
+            for chunk in _chunks(refs)
+            for ref, pid in PartnerExternalId.objects.filter(
+                source_system=self.source, external_id__in=chunk
+            ).values_list("external_id", "partner_id")
+        }
+
+    def lookup_external(self, model: type[models.Model], refs: list[str]) -> dict[str, int]:
+        return {
+            ref: pk
+            for chunk in _chunks(refs)
+            for ref, pk in model._default_manager.filter(
+                source_system=self.source, external_id__in=chunk
+            ).values_list("external_id", "pk")
+        }
+
+    def upsert_external(
+        self, model: type[models.Model], rows: list[tuple[str, dict[str, Any]]], step: str
+    ) -> tuple[dict[str, int], Counts]:
+        """Create, update or leave each (ref, fields) row of a model keyed by external id."""
+        counts = Counts()
+        if not rows:
+            return {}, counts
+        fields = list(rows[0][1])
+        existing: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks([ref for ref, _ in rows]):
+            for old in model._default_manager.filter(
+                source_system=self.source, external_id__in=chunk
+            ).values("id", "external_id", *fields):
+                existing[old["external_id"]] = old
+        ids: dict[str, int] = {}
+        creates: list[tuple[str, dict[str, Any]]] = []
+        updates: list[tuple[int, str, dict[str, Any], dict[str, list[Any]]]] = []
+        for ref, values in rows:
+            old = existing.get(ref)
+            if old is None:
+                creates.append((ref, values))
+                continue
+            ids[ref] = old["id"]
+            diff = {
+                f: [old[f], values[f]]
+                for f in fields
+                if values[f] is not KEEP and not _same(old[f], values[f])
+            }
+            if diff:
+                merged = {f: old[f] if values[f] is KEEP else values[f] for f in fields}
+                updates.append((old["id"], ref, merged, diff))
+            else:
+                counts.unchanged += 1
+        ids.update(self._create(model, creates, fields, step))
+        counts.created = len(creates)
+        self._update(model, updates, fields)
+        counts.updated = len(updates)
+        self.tick(step, counts.unchanged + counts.updated)
+        return ids, counts
+
+    def _create(
+        self,
+        model: type[models.Model],
+        creates: list[tuple[str, dict[str, Any]]],
+        fields: list[str],
+        step: str,
+    ) -> dict[str, int]:
+        if not creates:
+            return {}
+        first = bulk.next_id(model)
+        ids = {ref: first + i for i, (ref, _) in enumerate(creates)}
+        names = ["id", "source_system", "external_id", *fields]
+        columns: list[list[Any]] = [
+            list(range(first, first + len(creates))),
+            [self.source] * len(creates),
+            [ref for ref, _ in creates],
+        ]
+        now = timezone.now()
+        for name in fields:
+            column = [now if values[name] is KEEP else values[name] for _, values in creates]
+            columns.append(bulk.adapt_column(model, _field_name(name), column))
+        bulk.bulk_insert(
+            model, [_field_name(n) for n in names], columns, lambda n: self.tick(step, n)
+        )
+        bulk.reset_sequences([model])
+        return ids
+
+    def _update(
+        self,
+        model: type[models.Model],
+        updates: list[tuple[int, str, dict[str, Any], dict[str, list[Any]]]],
+        fields: list[str],
+    ) -> None:
+        if not updates:
+            return
+        objects = []
+        changed_fields = sorted({f for *_, diff in updates for f in diff})
+        for pk, _, values, _diff in updates:
+            obj = model(pk=pk)
+            for name in changed_fields:
+                setattr(obj, name, values[name])
+            objects.append(obj)
+        model._default_manager.bulk_update(objects, changed_fields, batch_size=500)
+        record_many(
+            self.actor,
+            f"{model._meta.model_name}.import_update",
+            model._meta.label,
+            [(str(pk), ref, diff) for pk, ref, _, diff in updates],
+        )
+
+    def involvements(
+        self, batch: Batch, opportunity_ids: dict[str, int], partner_ids: dict[str, int]
+    ) -> Counts:
+        counts = Counts()
+        wanted: dict[tuple[int, int, str], tuple[Any, bool]] = {}
+        for inv in batch.involvements:
+            opp, partner = (
+                opportunity_ids.get(inv.opportunity_ref),
+                partner_ids.get(inv.partner_ref),
+            )
+            if opp is None:
+                self.orphan(
+                    "OpportunityPartner", inv.opportunity_ref, "Opportunity", inv.opportunity_ref
+                )
+            elif partner is None:
+                self.orphan(
+                    "OpportunityPartner", inv.opportunity_ref, "partner Account", inv.partner_ref
+                )
+            if opp is None or partner is None:
+                counts.skipped += 1
+                continue
+            wanted[(opp, partner, inv.role)] = (inv.attached_at, inv.is_primary)
+        existing = {
+            (i.opportunity_id, i.partner_id, i.role): i
+            for chunk in _chunks(sorted({k[0] for k in wanted}))
+            for i in PartnerInvolvement.objects.filter(opportunity_id__in=chunk)
+        }
+        creates, changed = [], []
+        for key, (attached, primary) in wanted.items():
+            old = existing.get(key)
+            if old is None:
+                creates.append((key, attached, primary))
+            elif old.attached_at != attached or old.is_primary != primary:
+                diff = {
+                    "attached_at": [old.attached_at, attached],
+                    "is_primary": [old.is_primary, primary],
+                }
+                old.attached_at, old.is_primary = attached, primary
+                changed.append((old, diff))
+            else:
+                counts.unchanged += 1
+        bulk.bulk_insert(
+            PartnerInvolvement,
+            ["opportunity", "partner", "role", "attached_at", "is_primary"],
+            [
+                [k[0] for k, _, _ in creates],
+                [k[1] for k, _, _ in creates],
+                [k[2] for k, _, _ in creates],
+                bulk.adapt_column(PartnerInvolvement, "attached_at", [a for _, a, _ in creates]),
+                [p for _, _, p in creates],
+            ],
+        )
+        if changed:
+            PartnerInvolvement.objects.bulk_update(
+                [o for o, _ in changed], ["attached_at", "is_primary"], batch_size=500
+            )
+            record_many(
+                self.actor,
+                "involvement.import_update",
+                "crm.PartnerInvolvement",
+                [(str(o.pk), str(o.pk), d) for o, d in changed],
+            )
+        counts.created, counts.updated = len(creates), len(changed)
+        self.tick("involvements", len(batch.involvements))
+        return counts
+
+    def leads(
+        self, batch: Batch, partner_ids: dict[str, int], account_ids: dict[str, int]
+    ) -> Counts:
+        rows = []
+        for lead in batch.leads:
+            partner = partner_ids.get(lead.partner_ref) if lead.partner_ref else None
+            if lead.partner_ref and partner is None:
+                self.orphan("Lead", lead.ref, "partner Account", lead.partner_ref)
+            rows.append(
+                (
+                    lead.ref,
+                    {
+                        "company": lead.company[:255],
+                        "created_at": lead.created_at,
+                        "converted_at": lead.converted_at,
+                        "status": lead.status,
+                        "source": lead.source,
+                        "partner_id": partner,
+                        "account_id": account_ids.get(lead.account_ref),
+                    },
+                )
+            )
+        _, counts = self.upsert_external(Lead, rows, "leads")
+        return counts
+
+    def revenue(self, batch: Batch, account_ids: dict[str, int]) -> Counts:
+        counts = Counts()
+        wanted: dict[tuple[int, Any], tuple[Any, str]] = {}
+        for r in batch.revenue:
+            account = account_ids.get(r.account_ref)
+            if account is None:
+                self.orphan("Revenue", r.account_ref, "Account", r.account_ref)
+                counts.skipped += 1
+                continue
+            wanted[(account, r.month)] = (r.mrr, r.currency)
+        existing = {
+            (m.account_id, m.month): m
+            for chunk in _chunks(sorted({k[0] for k in wanted}))
+            for m in RevenueMonth.objects.filter(account_id__in=chunk)
+        }
+        creates, changed = [], []
+        for key, (mrr, currency) in wanted.items():
+            old = existing.get(key)
+            if old is None:
+                creates.append((key, mrr, currency))
+            elif old.mrr != mrr or old.currency != currency:
+                diff = {"mrr": [old.mrr, mrr], "currency": [old.currency, currency]}
+                old.mrr, old.currency = mrr, currency
+                changed.append((old, diff))
+            else:
+                counts.unchanged += 1
+        bulk.bulk_insert(
+            RevenueMonth,
+            ["account", "month", "mrr", "currency"],
+            [
+                [k[0] for k, _, _ in creates],
+                bulk.adapt_column(RevenueMonth, "month", [k[1] for k, _, _ in creates]),
+                bulk.adapt_column(RevenueMonth, "mrr", [m for _, m, _ in creates]),
+                [c for _, _, c in creates],
+            ],
+        )
+        if changed:
+            RevenueMonth.objects.bulk_update(
+                [o for o, _ in changed], ["mrr", "currency"], batch_size=500
+            )
+            record_many(
+                self.actor,
+                "revenue.import_update",
+                "crm.RevenueMonth",
+                [(str(o.pk), str(o), d) for o, d in changed],
+            )
+        counts.created, counts.updated = len(creates), len(changed)
+        self.tick("revenue_months", len(batch.revenue))
+        return counts
+
+    def costs(self, batch: Batch, partner_ids: dict[str, int]) -> Counts:
+        """Costs have no ids: (month, category, currency, partner, program) is the key."""
+        counts = Counts()
+        if not batch.costs:
+            return counts
+        existing = {
+            (c.month, c.category, c.currency, c.partner_id, c.program): c
+            for c in Cost.objects.filter(month__in={c.month for c in batch.costs})
+        }
+        creates: list[Cost] = []
+        for c in batch.costs:
+            partner = partner_ids.get(c.partner_ref) if c.partner_ref else None
+            if c.partner_ref and partner is None:
+                self.orphan("Cost", c.partner_ref, "partner Account", c.partner_ref)
+            key = (c.month, c.category, c.currency, partner, c.program)
+            old = existing.get(key)
+            if old is None:
+                new = Cost(
+                    month=c.month,
+                    category=c.category,
+                    amount=c.amount,
+                    currency=c.currency,
+                    partner_id=partner,
+                    program=c.program,
+                )
+                creates.append(new)
+                existing[key] = new
+            elif old.amount != c.amount:
+                diff = {"amount": [old.amount, c.amount]}
+                old.amount = c.amount
+                old.save(update_fields=["amount"])
+                record_many(
+                    self.actor, "cost.import_update", "crm.Cost", [(str(old.pk), str(old), diff)]
+                )
+                counts.updated += 1
+            else:
+                counts.unchanged += 1
+        Cost.objects.bulk_create(creates, batch_size=2000)
+        counts.created = len(creates)
+        self.tick("costs", len(batch.costs))
+        return counts
+
+
+def _field_name(name: str) -> str:
+    return name.removesuffix("_id") if name in ("account_id", "partner_id") else name
+
+
+def _refs_missing(refs: Iterable[str], known: dict[str, int]) -> list[str]:
+    return sorted({r for r in refs if r and r not in known})

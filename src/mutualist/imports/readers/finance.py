@@ -1,0 +1,128 @@
+"""The billing system's revenue file and finance's costs file.
+
+revenue: `account_id, month, mrr, currency` (account_id is the account's id in the CRM export,
+month `YYYY-MM`). costs: `period, category, amount, currency` and optional `partner_id, program`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from mutualist.imports.batch import Batch, CostRecord, RevenueRecord
+from mutualist.imports.parsing import (
+    CellError,
+    CsvTable,
+    missing_columns,
+    parse_decimal,
+    parse_month,
+)
+from mutualist.imports.readers.common import RowReader
+
+REVENUE_COLUMNS = ["account_id", "month", "mrr"]
+COST_COLUMNS = ["period", "category", "amount"]
+COST_CATEGORIES = ("sales", "marketing", "partner_team", "mdf", "commissions", "tooling")
+
+
+def is_revenue(table: CsvTable) -> bool:
+    return set(REVENUE_COLUMNS) <= set(table.header)
+
+
+def is_costs(table: CsvTable) -> bool:
+    return set(COST_COLUMNS) <= set(table.header)
+
+
+def _currency(text: str, default: str) -> str:
+    value = text.strip().upper() or default
+    if len(value) != 3 or not value.isalpha():
+        raise CellError("is not a currency code", "Use an ISO 4217 code such as USD or EUR.")
+    return value
+
+
+def read_revenue(table: CsvTable, batch: Batch, default_currency: str) -> None:
+    batch.files.append(table.info("revenue"))
+    batch.problems += missing_columns(
+        table, REVENUE_COLUMNS, "A revenue file has account_id, month (YYYY-MM), mrr, currency."
+    )
+    if any(p.code == "missing_column" and p.file == table.name for p in batch.problems):
+        return
+    rows = RowReader(table.name, batch.problems)
+    seen: set[tuple[str, object]] = set()
+    for number, record in table.records():
+        rows.start(number)
+        account = record.get("account_id", "").strip()
+        if not account:
+            rows.error(
+                "account_id",
+                "",
+                "is empty",
+                "Give the account's id from the CRM export.",
+                "missing_value",
+            )
+        month = rows.required(record, "month", parse_month)
+        mrr = rows.required(record, "mrr", parse_decimal)
+        currency = rows.cell(record, "currency", lambda t: _currency(t, default_currency))
+        if not rows.ok or month is None or mrr is None or currency is None:
+            continue
+        if mrr < 0:
+            rows.warn(
+                "mrr",
+                record["mrr"],
+                "is negative",
+                "Recurring revenue is at least 0; credits belong in billing, not MRR.",
+                "negative_amount",
+            )
+        if (account, month) in seen:
+            rows.warn(
+                "month",
+                record["month"],
+                "repeats an account and month already read",
+                "The later row is skipped.",
+                "duplicate_id",
+            )
+            continue
+        seen.add((account, month))
+        batch.revenue.append(RevenueRecord(account, month, mrr, currency))
+
+
+def read_costs(table: CsvTable, batch: Batch, default_currency: str) -> None:
+    batch.files.append(table.info("costs"))
+    batch.problems += missing_columns(
+        table, COST_COLUMNS, "A costs file has period (YYYY-MM), category, amount, currency."
+    )
+    if any(p.code == "missing_column" and p.file == table.name for p in batch.problems):
+        return
+    rows = RowReader(table.name, batch.problems)
+    for number, record in table.records():
+        rows.start(number)
+        month = rows.required(record, "period", parse_month)
+        category = record.get("category", "").strip().lower()
+        if category not in COST_CATEGORIES:
+            rows.error(
+                "category",
+                record.get("category", ""),
+                "is not a cost category",
+                f"Use one of: {', '.join(COST_CATEGORIES)}.",
+                "invalid_value",
+            )
+        amount = rows.required(record, "amount", parse_decimal)
+        currency = rows.cell(record, "currency", lambda t: _currency(t, default_currency))
+        if not rows.ok or month is None or amount is None or currency is None:
+            continue
+        if amount < Decimal(0):
+            rows.warn(
+                "amount",
+                record["amount"],
+                "is negative",
+                "Costs are positive; a refund should reduce the month's amount.",
+                "negative_amount",
+            )
+        batch.costs.append(
+            CostRecord(
+                month,
+                category,
+                amount,
+                currency,
+                record.get("partner_id", "").strip(),
+                record.get("program", "").strip(),
+            )
+        )

@@ -1,0 +1,448 @@
+"""Salesforce exports with API-name headers (Data Loader, Bulk API, report CSV).
+
+Objects are recognised by their header, not their file name: Account (partner accounts by
+`IsPartner` or a partner `Type`), Opportunity, OpportunityPartner, Lead, plus the billing
+revenue and finance costs files that travel with them. Contact, Campaign and CampaignMember are
+recognised and skipped with a note. Quirks handled: BOM, `1`/blank booleans, `+0000`
+timestamps, date-only CloseDate (midnight UTC), and the expected CloseDate Salesforce keeps on
+open deals (ignored: an open deal has no close time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from mutualist.imports.batch import (
+    AccountRecord,
+    Batch,
+    InvolvementRecord,
+    LeadRecord,
+    OpportunityRecord,
+    PartnerRecord,
+    Problem,
+)
+from mutualist.imports.mapping import (
+    INDUSTRIES,
+    LEAD_STATUSES,
+    OPPORTUNITY_TYPES,
+    PARTNER_ACCOUNT_TYPES,
+    ValueMaps,
+)
+from mutualist.imports.parsing import (
+    CsvTable,
+    missing_columns,
+    parse_bool,
+    parse_datetime,
+    parse_decimal,
+    read_csv,
+)
+from mutualist.imports.readers import finance
+from mutualist.imports.readers.common import (
+    RowReader,
+    company_country,
+    company_domain,
+    parse_int,
+    seen_before,
+    size_band,
+)
+
+SOURCE_SYSTEM = "salesforce"
+SKIPPED_OBJECTS = {
+    "Contact": {"FirstName", "LastName", "AccountId", "Email"},
+    "CampaignMember": {"CampaignId", "LeadId"},
+    "Campaign": {"StartDate", "EndDate", "BudgetedCost"},
+}
+REQUIRED = {
+    "Account": ["Id", "Name"],
+    "Opportunity": ["Id", "AccountId", "Name", "StageName", "CloseDate", "CreatedDate"],
+    "OpportunityPartner": ["Id", "OpportunityId", "AccountToId", "Role", "CreatedDate"],
+    "Lead": ["Id", "Company", "Status", "CreatedDate"],
+}
+# Salesforce's standard open stages plus common variants; others are "unknown" (a warning)
+# only when the export lacks IsClosed/IsWon to say what they mean.
+KNOWN_OPEN_STAGES = {
+    "prospecting",
+    "qualification",
+    "needs analysis",
+    "value proposition",
+    "id. decision makers",
+    "perception analysis",
+    "proposal/price quote",
+    "negotiation/review",
+    "discovery",
+    "proposal/quote",
+    "negotiation",
+    "closed won",
+    "closed lost",
+}
+
+
+def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
+    """Files as given, and the CSV files inside any folder given."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv")
+            if not found:
+                problems.append(
+                    Problem(
+                        str(path),
+                        None,
+                        "",
+                        "",
+                        "has no .csv files",
+                        "Point at the folder of the CSV export.",
+                        code="no_files",
+                    )
+                )
+            files += found
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(
+                Problem(
+                    str(path), None, "", "", "does not exist", "Check the path.", code="no_files"
+                )
+            )
+    return files, problems
+
+
+def object_of(table: CsvTable) -> str | None:
+    header = set(table.header)
+    if finance.is_revenue(table):
+        return "revenue"
+    if finance.is_costs(table):
+        return "costs"
+    if {"OpportunityId", "AccountToId"} <= header:
+        return "OpportunityPartner"
+    if {"OpportunityId", "StageName"} <= header:
+        return "OpportunityHistory"
+    if "StageName" in header:
+        return "Opportunity"
+    if "IsConverted" in header or {"Company", "LeadSource"} <= header:
+        return "Lead"
+    for name, marker in SKIPPED_OBJECTS.items():
+        if marker <= header:
+            return name
+    if {"Id", "Name"} <= header and header & {"Type", "IsPartner", "BillingCountry", "Website"}:
+        return "Account"
+    return None
+
+
+def read_salesforce(paths: Iterable[Path], maps: ValueMaps | None = None) -> Batch:
+    maps = maps or ValueMaps()
+    batch = Batch(SOURCE_SYSTEM)
+    files, batch.problems = expand_paths(paths)
+    tables: dict[str, list[CsvTable]] = {}
+    for path in files:
+        table = read_csv(path)
+        batch.problems += table.problems
+        if any(p.severity == "error" and p.row is None for p in table.problems):
+            continue
+        kind = object_of(table)
+        if kind is None:
+            batch.problems.append(
+                Problem(
+                    table.name,
+                    0,
+                    "",
+                    ", ".join(table.header[:6]),
+                    "is not a Salesforce object we know",
+                    "Export Account, Opportunity, OpportunityPartner or Lead with API-name headers "
+                    "(Data Loader), or a revenue/costs file.",
+                    code="unknown_file",
+                )
+            )
+            continue
+        tables.setdefault(kind, []).append(table)
+    sourced_by: list[InvolvementRecord] = []
+    for kind in ("Account", "Opportunity", "OpportunityPartner", "Lead"):
+        for table in tables.get(kind, []):
+            problems = missing_columns(
+                table, REQUIRED[kind], f"Export {kind} with these API-name columns."
+            )
+            batch.problems += problems
+            if problems:
+                continue
+            batch.files.append(table.info(kind))
+            if kind == "Account":
+                _read_accounts(table, batch, maps)
+            elif kind == "Opportunity":
+                sourced_by += _read_opportunities(table, batch, maps)
+            elif kind == "OpportunityPartner":
+                _read_opportunity_partners(table, batch, maps)
+            else:
+                _read_leads(table, batch, maps)
+    for table in tables.get("revenue", []):
+        finance.read_revenue(table, batch, maps.default_currency)
+    for table in tables.get("costs", []):
+        finance.read_costs(table, batch, maps.default_currency)
+    for kind in ("OpportunityHistory", *SKIPPED_OBJECTS):
+        for table in tables.get(kind, []):
+            batch.files.append(table.info(kind))
+            batch.problems.append(
+                Problem(
+                    table.name,
+                    None,
+                    "",
+                    "",
+                    f"is a {kind} export, which mutualist does not import",
+                    "Nothing to do; it is listed so you know it was seen.",
+                    "warning",
+                    "not_imported",
+                )
+            )
+    _add_partner_account_ids(batch, sourced_by)
+    _mark_churned(batch)
+    return batch
+
+
+def _read_accounts(table: CsvTable, batch: Batch, maps: ValueMaps) -> None:
+    rows = RowReader(table.name, batch.problems)
+    seen: set[str] = set()
+    for number, r in table.records():
+        rows.start(number)
+        ref = r["Id"].strip()
+        if not ref:
+            rows.error(
+                "Id", "", "is empty", "Every account needs its Salesforce Id.", "missing_value"
+            )
+            continue
+        if seen_before(seen, ref, rows, "Id"):
+            continue
+        name = r["Name"].strip()
+        if not name:
+            rows.warn(
+                "Name",
+                "",
+                "is empty",
+                "The account is imported under its Id; give it a name in Salesforce.",
+                "missing_value",
+            )
+            name = ref
+        is_partner = rows.cell(r, "IsPartner", parse_bool) if "IsPartner" in r else False
+        account_type = r.get("Type", "").strip()
+        partner_type = PARTNER_ACCOUNT_TYPES.get(account_type.lower())
+        domain = company_domain(r.get("Website", ""), rows, "Website")
+        country = company_country(r.get("BillingCountry", ""), rows, "BillingCountry")
+        created = rows.cell(r, "CreatedDate", parse_datetime) if r.get("CreatedDate") else None
+        if is_partner or partner_type:
+            batch.partners.append(
+                PartnerRecord(ref, name, domain, country, [partner_type or "referral"])
+            )
+            continue
+        industry_raw = r.get("Industry", "").strip()
+        industry = INDUSTRIES.get(industry_raw.lower(), industry_raw.lower().replace(" ", "_"))
+        employees = rows.cell(r, "NumberOfEmployees", parse_int)
+        lifecycle = "customer" if account_type.lower().startswith("customer") else "prospect"
+        batch.accounts.append(
+            AccountRecord(
+                ref, name, domain, country, industry, size_band(employees), lifecycle, created
+            )
+        )
+
+
+def _read_opportunities(table: CsvTable, batch: Batch, maps: ValueMaps) -> list[InvolvementRecord]:
+    """Read opportunities; return the involvements their PartnerAccountId implies."""
+    rows = RowReader(table.name, batch.problems)
+    sourced_by: list[InvolvementRecord] = []
+    seen: set[str] = set()
+    has_flags = {"IsClosed", "IsWon"} <= set(table.header)
+    for number, r in table.records():
+        rows.start(number)
+        ref = r["Id"].strip()
+        if not ref or seen_before(seen, ref, rows, "Id"):
+            if not ref:
+                rows.error("Id", "", "is empty", "Every opportunity needs its Id.", "missing_value")
+            continue
+        stage = r["StageName"].strip()
+        created = rows.required(r, "CreatedDate", parse_datetime)
+        close = rows.required(r, "CloseDate", parse_datetime)
+        amount = rows.cell(r, "Amount", lambda t: parse_decimal(t) if t.strip() else None)
+        if has_flags:
+            is_closed = bool(rows.cell(r, "IsClosed", parse_bool))
+            is_won = bool(rows.cell(r, "IsWon", parse_bool))
+        else:
+            outcome = maps.stage_outcome(stage)
+            is_closed, is_won = outcome != "open", outcome == "won"
+            if stage.lower() not in KNOWN_OPEN_STAGES and stage.lower() not in maps.stages:
+                rows.warn(
+                    "StageName",
+                    stage,
+                    "is a stage we do not know",
+                    "Treated as open; map it in the [stages] table of --config.",
+                    "unknown_stage",
+                )
+        if not r["AccountId"].strip():
+            rows.error(
+                "AccountId",
+                "",
+                "is empty",
+                "Every opportunity belongs to an account.",
+                "missing_value",
+            )
+        if not rows.ok or created is None or close is None:
+            continue
+        if is_won and not is_closed:
+            rows.warn(
+                "IsWon",
+                r.get("IsWon", ""),
+                "is set on an open deal",
+                "Treated as closed and won; fix the stage in Salesforce.",
+                "won_not_closed",
+            )
+            is_closed = True
+        _amount_warnings(rows, r.get("Amount", ""), amount)
+        closed_at = close if is_closed else None
+        if closed_at is not None and closed_at.date() < created.date():
+            rows.warn(
+                "CloseDate",
+                r["CloseDate"],
+                f"is before CreatedDate {r['CreatedDate']}",
+                "Kept as exported; cycle-time metrics leave such deals out.",
+                "close_before_create",
+            )
+        currency = r.get("CurrencyIsoCode", "").strip().upper() or maps.default_currency
+        batch.opportunities.append(
+            OpportunityRecord(
+                ref,
+                r["AccountId"].strip(),
+                r["Name"].strip() or ref,
+                amount,
+                currency,
+                stage,
+                is_closed,
+                is_won,
+                created,
+                closed_at,
+                OPPORTUNITY_TYPES.get(r.get("Type", "").strip().lower(), "new_business"),
+                r.get("LeadSource", "").strip(),
+            )
+        )
+        if partner := r.get("PartnerAccountId", "").strip():
+            sourced_by.append(InvolvementRecord(ref, partner, "sourced", created, True))
+    return sourced_by
+
+
+def _amount_warnings(rows: RowReader, text: str, amount: object) -> None:
+    if amount is None and rows.ok:
+        rows.warn(
+            "Amount",
+            text,
+            "is missing",
+            "The deal counts in win rates but not in revenue or ACV.",
+            "missing_amount",
+        )
+    elif amount is not None and amount < 0:  # type: ignore[operator]
+        rows.warn(
+            "Amount", text, "is negative", "Kept as exported; check the deal.", "negative_amount"
+        )
+
+
+def _read_opportunity_partners(table: CsvTable, batch: Batch, maps: ValueMaps) -> None:
+    rows = RowReader(table.name, batch.problems)
+    seen: set[str] = set()
+    for number, r in table.records():
+        rows.start(number)
+        ref = r["Id"].strip()
+        if ref and seen_before(seen, ref, rows, "Id"):
+            continue
+        attached = rows.required(r, "CreatedDate", parse_datetime)
+        primary = rows.cell(r, "IsPrimary", parse_bool) if "IsPrimary" in r else False
+        role = maps.partner_role(r["Role"])
+        if role is None:
+            rows.warn(
+                "Role",
+                r["Role"],
+                "is a partner role we do not know",
+                "Counted as influenced; map it in the [partner_roles] table of --config.",
+                "unknown_role",
+            )
+            role = "influenced"
+        if not rows.ok or attached is None:
+            continue
+        batch.involvements.append(
+            InvolvementRecord(
+                r["OpportunityId"].strip(), r["AccountToId"].strip(), role, attached, bool(primary)
+            )
+        )
+
+
+def _read_leads(table: CsvTable, batch: Batch, maps: ValueMaps) -> None:
+    rows = RowReader(table.name, batch.problems)
+    seen: set[str] = set()
+    for number, r in table.records():
+        rows.start(number)
+        ref = r["Id"].strip()
+        if not ref or seen_before(seen, ref, rows, "Id"):
+            continue
+        created = rows.required(r, "CreatedDate", parse_datetime)
+        converted = bool(rows.cell(r, "IsConverted", parse_bool)) if "IsConverted" in r else False
+        converted_at = (
+            rows.cell(r, "ConvertedDate", parse_datetime)
+            if r.get("ConvertedDate", "").strip()
+            else None
+        )
+        if not rows.ok or created is None:
+            continue
+        status = (
+            "converted" if converted else LEAD_STATUSES.get(r["Status"].strip().lower(), "open")
+        )
+        if converted and converted_at is None:
+            rows.warn(
+                "ConvertedDate",
+                "",
+                "is empty on a converted lead",
+                "Conversion speed leaves this lead out.",
+                "missing_value",
+            )
+        if converted_at is not None and converted_at.date() < created.date():
+            rows.warn(
+                "ConvertedDate",
+                r["ConvertedDate"],
+                "is before CreatedDate",
+                "Kept as exported; conversion speed leaves this lead out.",
+                "close_before_create",
+            )
+        batch.leads.append(
+            LeadRecord(
+                ref,
+                r["Company"].strip() or ref,
+                created,
+                converted_at,
+                status,
+                maps.lead_source(r.get("LeadSource", "")),
+                r.get("PartnerAccountId", "").strip(),
+                r.get("ConvertedAccountId", "").strip(),
+            )
+        )
+
+
+def _add_partner_account_ids(batch: Batch, sourced_by: list[InvolvementRecord]) -> None:
+    """Opportunity.PartnerAccountId says which partner sourced the deal. Where an
+    OpportunityPartner row already lists that partner on the deal, the row is the record
+    (it has the attach time); otherwise the deal gets a primary sourced involvement."""
+    listed = {(i.opportunity_ref, i.partner_ref) for i in batch.involvements}
+    batch.involvements += [
+        i for i in sourced_by if (i.opportunity_ref, i.partner_ref) not in listed
+    ]
+
+
+def _mark_churned(batch: Batch) -> None:
+    """A customer whose recurring revenue stopped before the revenue file's last month has
+    churned; Salesforce's Account.Type still says Customer, billing knows better."""
+    if not batch.revenue:
+        return
+    last_month: dict[str, object] = {}
+    for r in batch.revenue:
+        if r.mrr > 0:
+            last_month[r.account_ref] = max(last_month.get(r.account_ref, r.month), r.month)  # type: ignore[type-var]
+    if not last_month:
+        return
+    latest = max(last_month.values())  # type: ignore[type-var]
+    for account in batch.accounts:
+        ended = last_month.get(account.ref)
+        if account.lifecycle == "customer" and ended is not None and ended < latest:  # type: ignore[operator]
+            account.lifecycle = "churned"
