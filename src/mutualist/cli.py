@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=2)
     serve.add_argument("--threads", type=int, default=4)
+    serve.add_argument(
+        "--no-task-worker",
+        action="store_true",
+        help="do not start a background-task worker (run `mutualist db_worker`)",
+    )
 
     synth = sub.add_parser("synth", help="write a synthetic ecosystem as Salesforce-format CSV")
     synth.add_argument("--out", type=Path, required=True, help="folder to write the files to")
@@ -275,7 +280,7 @@ def _serve(args: argparse.Namespace) -> int:
     if not settings.LOCAL_MODE:
         call_command("collectstatic", interactive=False, verbosity=0)
     console.print(f"Serving on http://{args.host}:{args.port}/ ({_database_label()})")
-    serve.run(args.host, args.port, args.workers, args.threads)
+    serve.run(args.host, args.port, args.workers, args.threads, task_worker=not args.no_task_worker)
     return 0
 
 

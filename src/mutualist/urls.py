@@ -12,4 +12,5 @@ urlpatterns = [
     path("partners/", include("mutualist.partners.urls")),
     path("crm/", include("mutualist.crm.urls")),
     path("settings/", include("mutualist.accounts.urls")),
+    path("imports/", include("mutualist.imports.urls")),
 ]

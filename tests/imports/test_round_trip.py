@@ -25,28 +25,67 @@ def snapshot() -> dict[str, Any]:
     account_ext = dict(Account.objects.values_list("pk", "external_id"))
     opp_ext = dict(Opportunity.objects.values_list("pk", "external_id"))
     return {
-        "partners": {partner_ext[p.pk]: (p.name, p.domain, p.country) for p in Partner.objects.all()},
-        "accounts": {a.external_id: (a.name, a.domain, a.country, a.industry, a.size_band,
-                                     a.lifecycle, a.created_at) for a in Account.objects.all()},
+        "partners": {
+            partner_ext[p.pk]: (p.name, p.domain, p.country) for p in Partner.objects.all()
+        },
+        "accounts": {
+            a.external_id: (
+                a.name,
+                a.domain,
+                a.country,
+                a.industry,
+                a.size_band,
+                a.lifecycle,
+                a.created_at,
+            )
+            for a in Account.objects.all()
+        },
         "opportunities": {
-            o.external_id: (account_ext[o.account_id], o.name, o.amount, o.currency, o.stage,
-                            o.is_closed, o.is_won, o.created_at,
-                            o.closed_at.date() if o.closed_at else None, o.type, o.lead_source)
+            o.external_id: (
+                account_ext[o.account_id],
+                o.name,
+                o.amount,
+                o.currency,
+                o.stage,
+                o.is_closed,
+                o.is_won,
+                o.created_at,
+                o.closed_at.date() if o.closed_at else None,
+                o.type,
+                o.lead_source,
+            )
             for o in Opportunity.objects.all()
         },
-        "involvements": {(opp_ext[i.opportunity_id], partner_ext[i.partner_id], i.role,
-                          i.attached_at, i.is_primary) for i in PartnerInvolvement.objects.all()},
+        "involvements": {
+            (
+                opp_ext[i.opportunity_id],
+                partner_ext[i.partner_id],
+                i.role,
+                i.attached_at,
+                i.is_primary,
+            )
+            for i in PartnerInvolvement.objects.all()
+        },
         "leads": {
-            lead.external_id: (lead.company, lead.created_at,
-                               lead.converted_at.date() if lead.converted_at else None,
-                               lead.status, lead.source,
-                               partner_ext.get(lead.partner_id), account_ext.get(lead.account_id))
+            lead.external_id: (
+                lead.company,
+                lead.created_at,
+                lead.converted_at.date() if lead.converted_at else None,
+                lead.status,
+                lead.source,
+                partner_ext.get(lead.partner_id),
+                account_ext.get(lead.account_id),
+            )
             for lead in Lead.objects.all()
         },
-        "revenue": {(account_ext[r.account_id], r.month, r.mrr, r.currency)
-                    for r in RevenueMonth.objects.all()},
-        "costs": sorted((c.month, c.category, c.amount, c.currency, partner_ext.get(c.partner_id),
-                         c.program) for c in Cost.objects.all()),
+        "revenue": {
+            (account_ext[r.account_id], r.month, r.mrr, r.currency)
+            for r in RevenueMonth.objects.all()
+        },
+        "costs": sorted(
+            (c.month, c.category, c.amount, c.currency, partner_ext.get(c.partner_id), c.program)
+            for c in Cost.objects.all()
+        ),
     }
 
 

@@ -17,6 +17,7 @@ from scipy import optimize, stats
 from .estimate import LEVEL, Estimate
 
 NO_INTERVAL = "too few observations for an interval"
+MAX_LOG_CONCENTRATION = math.log(1e4)  # prior worth at most 10,000 deals
 
 
 def z_value(level: float = LEVEL) -> float:
@@ -35,11 +36,13 @@ def wilson(k: int, n: int, level: float = LEVEL) -> tuple[float, float, float]:
 
 def proportion(k: int, n: int, level: float = LEVEL, *, win: bool = False) -> Estimate:
     """A rate with its Wilson interval; ``win=True`` labels the counts won/closed."""
-    counts = {"won": k, "closed": n} if win else {"count": k}
+    won, closed, count = (k, n, None) if win else (None, None, k)
     if n <= 0:
-        return Estimate.missing(n=0, method="wilson", **counts)
+        return Estimate.missing(n=0, method="wilson", won=won, closed=closed, count=count)
     p, lo, hi = wilson(k, n, level)
-    est = Estimate(p, lo, hi, n=n, method="wilson", level=level, **counts)
+    est = Estimate(
+        p, lo, hi, n=n, method="wilson", level=level, won=won, closed=closed, count=count
+    )
     if n < 20:
         est = est.with_warning(f"small sample (n={n}): treat as indicative only")
     return est
@@ -284,13 +287,17 @@ def fit_beta_binomial(won: Sequence[int], closed: Sequence[int]) -> BetaPrior | 
     if len(n) < 3 or n.sum() < 10:
         return None
 
+    # Parametrise by the mean (logit) and the concentration a + b (log): without
+    # over-dispersion the likelihood keeps rising as a + b grows, so a + b is capped while
+    # the mean stays where the data put it.
     def nll(theta: np.ndarray) -> float:
-        a, b = np.exp(theta)
-        return -float(stats.betabinom.logpmf(k, n, a, b).sum())
+        mean = 1.0 / (1.0 + math.exp(-theta[0]))
+        conc = math.exp(min(theta[1], MAX_LOG_CONCENTRATION))
+        return -float(stats.betabinom.logpmf(k, n, mean * conc, (1 - mean) * conc).sum())
 
-    p = k.sum() / n.sum()
-    p = min(max(p, 0.01), 0.99)
-    start = np.log([p * 10.0, (1 - p) * 10.0])
+    p = min(max(k.sum() / n.sum(), 0.01), 0.99)
+    start = np.array([math.log(p / (1 - p)), math.log(10.0)])
     res = optimize.minimize(nll, start, method="Nelder-Mead", options={"xatol": 1e-6})
-    a, b = np.exp(np.clip(res.x, -10.0, 12.0))  # a huge a+b means "no spread": cap it
-    return BetaPrior(float(a), float(b))
+    mean = 1.0 / (1.0 + math.exp(-res.x[0]))
+    conc = math.exp(min(res.x[1], MAX_LOG_CONCENTRATION))
+    return BetaPrior(mean * conc, (1 - mean) * conc)

@@ -20,6 +20,7 @@ from .stats import z_value
 
 FloatArray = npt.NDArray[np.float64]
 CENSORED, EVENT, COMPETING = 0, 1, 2
+BEYOND_FOLLOW_UP = "not enough data: longer than the follow-up so far"
 NOT_REACHED = "median not reached: fewer than half had the event by the as-of date"
 
 
@@ -106,7 +107,7 @@ def kaplan_meier(counts: EventCounts, level: float = LEVEL) -> Curve:
     # S = 1 (no event yet) gives 0/0 bands: the band is the point. S = 0 likewise.
     lower = np.where(np.isfinite(lower), lower, surv)
     upper = np.where(np.isfinite(upper), upper, surv)
-    return Curve(counts.times, surv, np.minimum(lower, upper), np.maximum(lower, upper), n)
+    return Curve(counts.times, surv.astype(np.float64), np.minimum(lower, upper), np.maximum(lower, upper), n)
 
 
 def _first_time_at_or_below(times: FloatArray, values: FloatArray, q: float) -> float | None:
@@ -124,10 +125,10 @@ def km_median(counts: EventCounts, level: float = LEVEL, what: str = "days") -> 
     median = _first_time_at_or_below(curve.times, curve.value, 0.5)
     low = _first_time_at_or_below(curve.times, curve.lower, 0.5)
     high = _first_time_at_or_below(curve.times, curve.upper, 0.5)
-    extra = {"count": int(counts.events.sum())}
+    events = int(counts.events.sum())
     if median is None:
-        return Estimate.missing(n=n, method=method, note=NOT_REACHED, **extra)
-    est = Estimate(median, low, high, n=n, method=method, level=level, **extra)
+        return Estimate.missing(n=n, method=method, note=NOT_REACHED, count=events)
+    est = Estimate(median, low, high, n=n, method=method, level=level, count=events)
     if high is None:
         est = est.with_note(f"upper bound not reached: longer than the data shows ({what})")
     return est
@@ -157,17 +158,19 @@ def aalen_johansen(counts: EventCounts, level: float = LEVEL) -> Curve:
         b2 = np.exp(-np.exp(tr - z * se))
     lower = np.where(np.isfinite(b1), np.minimum(b1, b2), cif)
     upper = np.where(np.isfinite(b2), np.maximum(b1, b2), cif)
-    return Curve(counts.times, cif, lower, upper, n)
+    return Curve(counts.times, cif.astype(np.float64), lower, upper, n)
 
 
-def incidence_at(curve: Curve, t: float, n: int, method: str) -> Estimate:
-    """The curve's value at time t as an estimate (missing when nobody was observed)."""
-    if n == 0:
+def value_at(
+    curve: Curve, counts: EventCounts, t: float, method: str, start: float = 0.0
+) -> Estimate:
+    """The curve's value at time t (``start`` before its first step: 0 for a cumulative
+    incidence, 1 for a survival curve); missing when t lies beyond the follow-up."""
+    if counts.n == 0:
         return Estimate.missing(n=0, method=method)
     point = curve.at(t)
     if point is None:  # before the first observed time nothing has happened yet
-        return Estimate(0.0, 0.0, 0.0, n=n, method=method)
-    est = Estimate(*point, n=n, method=method)
-    if t > curve.times[-1]:
-        est = est.with_note("beyond the longest follow-up: the last observed value")
-    return est
+        return Estimate(start, start, start, n=counts.n, method=method)
+    if t > curve.times[-1] and counts.censored[-1] > 0:
+        return Estimate.missing(n=counts.n, method=method, note=BEYOND_FOLLOW_UP)
+    return Estimate(*point, n=counts.n, method=method)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from django.db import models, transaction
@@ -348,10 +349,10 @@ class _Applier:
         fields = list(rows[0][1])
         existing: dict[str, dict[str, Any]] = {}
         for chunk in _chunks([ref for ref, _ in rows]):
-            for old in model._default_manager.filter(
+            for row in model._default_manager.filter(
                 source_system=self.source, external_id__in=chunk
             ).values("id", "external_id", *fields):
-                existing[old["external_id"]] = old
+                existing[row["external_id"]] = row
         ids: dict[str, int] = {}
         creates: list[tuple[str, dict[str, Any]]] = []
         updates: list[tuple[int, str, dict[str, Any], dict[str, list[Any]]]] = []
@@ -618,3 +619,62 @@ def _field_name(name: str) -> str:
 
 def _refs_missing(refs: Iterable[str], known: dict[str, int]) -> list[str]:
     return sorted({r for r in refs if r and r not in known})
+
+
+def queue_import(
+    actor: User,
+    kind: str,
+    files: Sequence[tuple[str, bytes]],
+    *,
+    dry_run: bool = False,
+    strict: bool = False,
+    config: bytes | None = None,
+    mapping: bytes | None = None,
+) -> ImportRun:
+    """Save uploaded files and queue the import as a background task; return the run."""
+    import uuid
+
+    from django.conf import settings
+
+    from mutualist.imports.sources import KINDS
+    from mutualist.lib.errors import ValidationFailed
+
+    errors: dict[str, str] = {}
+    if kind not in KINDS:
+        errors["kind"] = f"unknown import kind {kind!r}; use one of: {', '.join(KINDS)}"
+    if not files:
+        errors["files"] = "choose at least one CSV file"
+    bad = [name for name, _ in files if not name.lower().endswith(".csv")]
+    if bad:
+        errors["files"] = f"{bad[0]} is not a .csv file; export CSV from the CRM"
+    if kind == "csv" and not mapping:
+        errors["mapping"] = "a generic CSV import needs its mapping TOML file"
+    if errors:
+        raise ValidationFailed(errors)
+    folder = Path(settings.UPLOAD_DIR) / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    for name, content in files:
+        (folder / Path(name).name).write_bytes(content)
+    options: dict[str, Any] = {}
+    if config:
+        (folder / "config.toml").write_bytes(config)
+    if mapping:
+        (folder / "mapping.toml.txt").write_bytes(mapping)
+        options["mapping"] = str(folder / "mapping.toml.txt")
+    run = ImportRun.objects.create(
+        kind=kind,
+        started_by=actor,
+        dry_run=dry_run,
+        strict=strict,
+        upload_dir=str(folder),
+        options=options,
+    )
+    record(actor, "import.queue", run, after={"kind": kind, "files": [n for n, _ in files]})
+
+    def enqueue() -> None:
+        from mutualist.imports.tasks import run_uploaded_import
+
+        run_uploaded_import.enqueue(run.pk)
+
+    transaction.on_commit(enqueue)
+    return run

@@ -15,8 +15,8 @@ def normalise_domain(value: str) -> str:
     domain = value.strip().lower()
     domain = re.sub(r"^[a-z][a-z0-9+.-]*://", "", domain)
     domain = domain.split("/", 1)[0].split("?", 1)[0].split(":", 1)[0]
-    domain = domain.removeprefix("www.")
-    return domain.rstrip(".")
+    domain = domain.strip().removeprefix("www.")
+    return domain.rstrip(".").strip()
 
 
 def domain_error(domain: str) -> str | None:

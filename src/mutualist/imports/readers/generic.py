@@ -86,6 +86,7 @@ from mutualist.imports.batch import (
 from mutualist.imports.parsing import (
     CellError,
     CsvTable,
+    file_hash,
     parse_bool,
     parse_currency,
     parse_datetime,
@@ -116,94 +117,52 @@ class ObjectSpec:
     maps: dict[str, tuple[str, tuple[str, ...]]]
 
 
-OPEN_WON_LOST = ("open", "won", "lost")
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
 OBJECTS: dict[str, ObjectSpec] = {
     "accounts": ObjectSpec(
-        (
-            "ref",
-            "name",
-            "domain",
-            "country",
-            "industry",
-            "size_band",
-            "employees",
-            "lifecycle",
-            "created_at",
-        ),
-        ("ref", "name"),
+        _words("ref name domain country industry size_band employees lifecycle created_at"),
+        _words("ref name"),
         {
-            "lifecycles": ("lifecycle", ("prospect", "customer", "churned")),
-            "size_bands": ("size_band", ("smb", "mid_market", "enterprise")),
+            "lifecycles": ("lifecycle", _words("prospect customer churned")),
+            "size_bands": ("size_band", _words("smb mid_market enterprise")),
         },
     ),
     "opportunities": ObjectSpec(
-        (
-            "ref",
-            "account_ref",
-            "name",
-            "amount",
-            "currency",
-            "stage",
-            "outcome",
-            "is_closed",
-            "is_won",
-            "created_at",
-            "closed_at",
-            "type",
-            "lead_source",
-            "acv",
+        _words(
+            "ref account_ref name amount currency stage outcome is_closed is_won created_at "
+            "closed_at type lead_source acv"
         ),
-        ("ref", "account_ref", "stage", "created_at"),
+        _words("ref account_ref stage created_at"),
         {
-            "stages": ("stage", OPEN_WON_LOST),
-            "types": ("type", ("new_business", "expansion", "renewal")),
+            "stages": ("stage", _words("open won lost")),
+            "types": ("type", _words("new_business expansion renewal")),
         },
     ),
     "involvements": ObjectSpec(
-        ("opportunity_ref", "partner_ref", "role", "attached_at", "is_primary"),
-        ("opportunity_ref", "partner_ref", "role", "attached_at"),
-        {
-            "roles": (
-                "role",
-                ("sourced", "influenced", "co_sell", "referral", "delivery", "technology"),
-            )
-        },
+        _words("opportunity_ref partner_ref role attached_at is_primary"),
+        _words("opportunity_ref partner_ref role attached_at"),
+        {"roles": ("role", _words("sourced influenced co_sell referral delivery technology"))},
     ),
     "leads": ObjectSpec(
-        (
-            "ref",
-            "company",
-            "created_at",
-            "converted_at",
-            "status",
-            "source",
-            "partner_ref",
-            "account_ref",
-        ),
-        ("ref", "company", "created_at"),
+        _words("ref company created_at converted_at status source partner_ref account_ref"),
+        _words("ref company created_at"),
         {
-            "statuses": ("status", ("open", "working", "converted", "disqualified")),
-            "sources": (
-                "source",
-                ("partner_referral", "inbound", "cold_outbound", "event", "other"),
-            ),
+            "statuses": ("status", _words("open working converted disqualified")),
+            "sources": ("source", _words("partner_referral inbound cold_outbound event other")),
         },
     ),
     "partners": ObjectSpec(
-        ("ref", "name", "domain", "country", "types"),
-        ("ref", "name"),
+        _words("ref name domain country types"),
+        _words("ref name"),
         {
             "types": (
                 "types",
-                (
-                    "reseller",
-                    "referral",
-                    "affiliate",
-                    "system_integrator",
-                    "msp",
-                    "isv",
-                    "distributor",
-                    "strategic_alliance",
+                _words(
+                    "reseller referral affiliate system_integrator msp isv distributor "
+                    "strategic_alliance"
                 ),
             )
         },
@@ -521,6 +480,23 @@ class MappedCells:
         self.rows.warn(self.column(name), self.text(name), reason, hint, code)
 
 
+def read_table(path: Path) -> CsvTable:
+    """read_csv, with a missing or unreadable file as a Problem instead of an exception."""
+    try:
+        return read_csv(path)
+    except OSError as exc:
+        problem = Problem(
+            path.name,
+            None,
+            "",
+            "",
+            f"cannot be read ({exc.strerror or exc})",
+            "Check the file's path and permissions.",
+            code="unreadable",
+        )
+        return CsvTable(path.name, "", [], [], [problem])
+
+
 def unusable_rows(table: CsvTable) -> set[int]:
     """Rows read_csv already reported as the wrong width: reading them would only add noise."""
     return {p.row for p in table.problems if p.code in ("row_width", "truncated") and p.row}
@@ -546,7 +522,7 @@ def read_generic(paths: list[Path], mapping_path: Path) -> Batch:
     mapping, problems = load_mapping(mapping_path)
     if mapping is None:
         batch = Batch(DEFAULT_SOURCE_SYSTEM, problems=problems)
-        batch.files = [FileInfo(p.name, "", 0, "generic:unread") for p in paths]
+        batch.files = [FileInfo(p.name, _hash(p), 0, "generic:unread") for p in paths]
         return batch
     batch = Batch(mapping.source_system)
     tables: dict[Path, CsvTable] = {}
@@ -557,7 +533,7 @@ def read_generic(paths: list[Path], mapping_path: Path) -> Batch:
             batch.problems.append(_no_file_problem(mapping, obj))
         for path in matched:
             if path not in tables:
-                tables[path] = read_csv(path)
+                tables[path] = read_table(path)
                 batch.problems += tables[path].problems
             kinds[path].append(obj.name)
             _read_object(tables[path], mapping, obj, batch)
@@ -576,8 +552,15 @@ def _matches(name: str, pattern: str) -> bool:
 def _file_info(path: Path, table: CsvTable | None, names: list[str]) -> FileInfo:
     kind = "generic:" + ("+".join(names) if names else "unused")
     if table is None:
-        return FileInfo(path.name, "", 0, kind)
+        return FileInfo(path.name, _hash(path), 0, kind)
     return table.info(kind)
+
+
+def _hash(path: Path) -> str:
+    try:
+        return file_hash(path)
+    except OSError:
+        return ""  # an unread file's absence is reported where it matters, if anywhere
 
 
 def _no_file_problem(mapping: Mapping, obj: ObjectMapping) -> Problem:
@@ -642,8 +625,7 @@ def _absent_columns(table: CsvTable, mapping: Mapping, obj: ObjectMapping) -> li
                     0,
                     source,
                     "",
-                    f"lacks the column {source!r} that {mapping.file}{obj.line(key)} maps to "
-                    f"{key}",
+                    f"lacks the column {source!r} that {mapping.file}{obj.line(key)} maps to {key}",
                     f"Fix the mapping{_did_you_mean(source, table.header)} or export the column; "
                     f"the file's columns are: {', '.join(table.header)}.",
                     code="missing_column",
@@ -665,7 +647,7 @@ def _translate(
     if target is not None:
         return target
     if value:
-        _unmapped(ctx, name, map_name, value, fallback, strict=strict)
+        _unmapped(ctx, name, map_name, value, f"{fallback} is used", strict=strict)
     return fallback
 
 
@@ -684,7 +666,7 @@ def _lookup(ctx: _Context, map_name: str, value: str) -> str | None:
 
 
 def _unmapped(
-    ctx: _Context, name: str, map_name: str, value: str, fallback: str, *, strict: bool
+    ctx: _Context, name: str, map_name: str, value: str, consequence: str, *, strict: bool
 ) -> None:
     allowed = OBJECTS[ctx.obj.name].maps[map_name][1]
     table = f"[{ctx.obj.name}.{map_name}]"
@@ -694,7 +676,9 @@ def _unmapped(
             ctx.cell.column(name), value, f"is not in {table}", hint + ".", "unmapped_value"
         )
     else:
-        ctx.cell.warn(name, f"is not in {table}", f"{hint}; {fallback} is used.", "unmapped_value")
+        ctx.cell.warn(
+            name, f"is not in {table}", f"{hint}; meanwhile {consequence}.", "unmapped_value"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -750,7 +734,7 @@ def _partner_types(ctx: _Context) -> list[str]:
     for part in _split(ctx.cell.text("types")):
         target = _lookup(ctx, "types", part)
         if target is None:
-            _unmapped(ctx, "types", "types", part, "nothing", strict=False)
+            _unmapped(ctx, "types", "types", part, "the type is left out", strict=False)
         elif target not in types:
             types.append(target)
     return types
@@ -766,7 +750,8 @@ def _opportunity(ctx: _Context) -> OpportunityRecord | None:
     if ref is None:
         return None
     created = cell.required("created_at", parse_datetime)
-    amount = _amount(ctx)
+    # An unmapped amount is the org's choice, not a per-row anomaly worth a warning.
+    amount = deal_amount(cell, "amount") if cell.has("amount") else None
     currency = cell.optional("currency", lambda t: parse_currency(t, ""))
     is_closed, is_won = _outcome(ctx)
     closed = cell.optional("closed_at", parse_datetime) if is_closed else None
@@ -776,9 +761,9 @@ def _opportunity(ctx: _Context) -> OpportunityRecord | None:
     if created is None or not cell.rows.ok:
         return None
     if not account:
-        _orphan(cell, "account_ref", "opportunity")
+        orphan(cell, "account_ref", "opportunity")
         return None
-    _check_closed(cell, created, closed, is_closed)
+    check_closed(cell, "closed_at", created, closed, is_closed)
     return OpportunityRecord(
         ref,
         account,
@@ -796,18 +781,6 @@ def _opportunity(ctx: _Context) -> OpportunityRecord | None:
     )
 
 
-def _amount(ctx: _Context) -> Decimal | None:
-    cell = ctx.cell
-    if not cell.has("amount"):
-        return None  # not mapped: the org chose not to import amounts
-    amount = cell.optional("amount", parse_decimal)
-    if not cell.text("amount"):
-        missing_amount(cell, "amount")
-    elif amount is not None and amount < 0:
-        negative_amount(cell, "amount")
-    return amount
-
-
 def _outcome(ctx: _Context) -> tuple[bool, bool]:
     """(is_closed, is_won): explicit boolean columns win, else the outcome/stage value."""
     cell = ctx.cell
@@ -820,21 +793,6 @@ def _outcome(ctx: _Context) -> tuple[bool, bool]:
     return closed or won, won
 
 
-def _check_closed(
-    cell: MappedCells, created: dt.datetime, closed: dt.datetime | None, is_closed: bool
-) -> None:
-    if is_closed and closed is None:
-        cell.warn(
-            "closed_at",
-            "is empty for a closed deal",
-            "Closed deals need a close date for cycle length and cohort metrics; the deal is "
-            "imported without one.",
-            "missing_close_date",
-        )
-    elif closed is not None:
-        close_before_create(cell, "closed_at", created, closed)
-
-
 def _involvement(ctx: _Context) -> InvolvementRecord | None:
     cell = ctx.cell
     opportunity = cell.required_text("opportunity_ref")
@@ -844,9 +802,18 @@ def _involvement(ctx: _Context) -> InvolvementRecord | None:
     primary = cell.optional("is_primary", parse_bool) or False
     if not (opportunity and partner and role and attached):
         return None
+    # An involvement has no id of its own: the same partner in the same role on the same deal
+    # is the same involvement.
     key = f"{opportunity}\x1f{partner}\x1f{role}"
-    if seen_before(ctx.seen, key, cell.rows, cell.column("partner_ref")):
+    if key in ctx.seen:
+        cell.warn(
+            "partner_ref",
+            f"is already attached to {opportunity} as {role}",
+            "The later row is skipped; remove the duplicate from the export.",
+            "duplicate_id",
+        )
         return None
+    ctx.seen.add(key)
     return InvolvementRecord(opportunity, partner, role, attached, primary)
 
 
@@ -887,6 +854,16 @@ _BUILDERS: dict[str, tuple[_Builder, str]] = {
 # Anomaly warnings shared with the HubSpot reader (same codes, same wording).
 
 
+def deal_amount(cell: MappedCells, name: str) -> Decimal | None:
+    """The amount, warning when it is empty or negative (both are imported)."""
+    amount = cell.optional(name, parse_decimal)
+    if not cell.text(name):
+        missing_amount(cell, name)
+    elif amount is not None and amount < 0:
+        negative_amount(cell, name)
+    return amount
+
+
 def missing_amount(cell: MappedCells, name: str) -> None:
     cell.warn(
         name,
@@ -921,7 +898,27 @@ def close_before_create(
         )
 
 
-def _orphan(cell: MappedCells, name: str, what: str) -> None:
+def check_closed(
+    cell: MappedCells,
+    name: str,
+    created: dt.datetime,
+    closed: dt.datetime | None,
+    is_closed: bool,
+) -> None:
+    """Warn about a closed deal without a close date, or one closed before it was created."""
+    if is_closed and closed is None:
+        cell.warn(
+            name,
+            "is empty for a closed deal",
+            "Closed deals need a close date for cycle length and cohort metrics; the deal is "
+            "imported without one.",
+            "missing_close_date",
+        )
+    elif closed is not None:
+        close_before_create(cell, name, created, closed)
+
+
+def orphan(cell: MappedCells, name: str, what: str) -> None:
     cell.warn(
         name,
         f"is empty, so the {what} has no account",

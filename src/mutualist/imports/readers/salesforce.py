@@ -10,6 +10,7 @@ open deals (ignored: an open deal has no close time).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -435,14 +436,14 @@ def _mark_churned(batch: Batch) -> None:
     churned; Salesforce's Account.Type still says Customer, billing knows better."""
     if not batch.revenue:
         return
-    last_month: dict[str, object] = {}
+    last_month: dict[str, dt.date] = {}
     for r in batch.revenue:
         if r.mrr > 0:
-            last_month[r.account_ref] = max(last_month.get(r.account_ref, r.month), r.month)  # type: ignore[type-var]
+            last_month[r.account_ref] = max(last_month.get(r.account_ref, r.month), r.month)
     if not last_month:
         return
-    latest = max(last_month.values())  # type: ignore[type-var]
+    latest = max(last_month.values())
     for account in batch.accounts:
         ended = last_month.get(account.ref)
-        if account.lifecycle == "customer" and ended is not None and ended < latest:  # type: ignore[operator]
+        if account.lifecycle == "customer" and ended is not None and ended < latest:
             account.lifecycle = "churned"

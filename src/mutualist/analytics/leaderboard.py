@@ -1,0 +1,94 @@
+"""Partner leaderboard (gross view): every partner with a creditable involvement on a deal
+closed in the period gets that deal, so totals may exceed the company numbers.
+
+Raw per-partner win rates on a handful of deals are noise, so next to the Wilson interval
+(hidden below ``min_closed``) each partner gets an empirical-Bayes rate: the posterior
+under a beta prior fitted to all partners' won/closed counts (beta-binomial maximum
+likelihood), which pulls small samples toward the ecosystem's typical rate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .attribution import AttributionRules
+from .estimate import NOT_ENOUGH_DATA, Estimate
+from .period import DateLike, Period
+from .schema import Tables
+from .snapshot import Snapshot, as_snapshot, in_range, rows
+from .stats import fit_beta_binomial, proportion
+
+MIN_CLOSED = 10
+GROSS_LABEL = "gross, may exceed 100%: one deal can credit several partners"
+
+
+def _per_partner(snap: Snapshot, period: Period) -> list[dict[str, Any]]:
+    credit = snap.credited
+    closed = credit.filter(credit.is_closed & in_range(credit.closed_at, period.lo, period.hi))
+    # A partner holding two roles on one deal still gets the deal once.
+    deals = closed.select("partner_id", "opportunity_id", "is_won", "amount").distinct()
+    agg = deals.group_by("partner_id").agg(
+        closed=deals.count(),
+        won=deals.is_won.sum(),
+        won_revenue=deals.is_won.ifelse(deals.amount.fill_null(0.0), 0.0).sum(),
+    )
+    partners = snap.tables["partners"].select("partner_id", "name")
+    return rows(agg.left_join(partners, "partner_id").drop("partner_id_right"))
+
+
+def _double_credit(snap: Snapshot, period: Period) -> bool:
+    credit = snap.credited
+    won = credit.filter(credit.is_won & in_range(credit.closed_at, period.lo, period.hi))
+    per_deal = won.select("opportunity_id", "partner_id").distinct()
+    counts = per_deal.group_by("opportunity_id").agg(k=per_deal.count())
+    return int(counts.filter(counts.k > 1).count().execute()) > 0
+
+
+def leaderboard(
+    tables: Tables | Snapshot,
+    period: Period,
+    as_of: DateLike,
+    rules: AttributionRules | None = None,
+    min_closed: int = MIN_CLOSED,
+    limit: int | None = 50,
+) -> dict[str, Any]:
+    snap = as_snapshot(tables, as_of, rules)
+    raw = _per_partner(snap, period)
+    prior = fit_beta_binomial([int(r["won"]) for r in raw], [int(r["closed"]) for r in raw])
+    entries = []
+    for r in raw:
+        won, closed = int(r["won"]), int(r["closed"])
+        rate = proportion(won, closed, win=True)
+        if closed < min_closed:
+            rate = Estimate.missing(n=closed, method="wilson", won=won, closed=closed).with_note(
+                f"fewer than {min_closed} closed deals"
+            )
+        shrunk = (
+            prior.shrink(won, closed)
+            if prior
+            else Estimate.missing(n=closed, note=NOT_ENOUGH_DATA, won=won, closed=closed)
+        )
+        entries.append(
+            {
+                "partner_id": int(r["partner_id"]),
+                "name": r["name"],
+                "won_revenue": float(r["won_revenue"] or 0.0),
+                "won_deals": won,
+                "closed_deals": closed,
+                "win_rate": rate,
+                "win_rate_shrunk": shrunk,
+            }
+        )
+    entries.sort(key=lambda e: (-e["won_revenue"], -e["won_deals"], e["partner_id"]))
+    out: dict[str, Any] = {
+        "partners": entries[:limit] if limit is not None else entries,
+        "total_partners": len(entries),
+        "prior": {"alpha": prior.alpha, "beta": prior.beta, "mean": prior.mean} if prior else None,
+        "min_closed": min_closed,
+        "view": "gross",
+    }
+    if _double_credit(snap, period):
+        out["label"] = GROSS_LABEL
+    if not entries:
+        out["note"] = NOT_ENOUGH_DATA
+    return out

@@ -1,0 +1,95 @@
+"""Data-quality panel: the problems that silently bend board metrics, counted as of a date.
+
+Shown next to the metrics so a reader can judge them: stale open deals inflate win rates,
+close-before-create breaks cycle times, missing or negative amounts distort revenue,
+unknown stages break the won/lost mapping, mixed currencies make sums meaningless, and
+involvements added after close would (if counted) inflate partner attribution.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from .attribution import AttributionRules, post_close_involvements
+from .period import DateLike, day_start
+from .schema import KNOWN_STAGES, Tables
+from .snapshot import Snapshot, as_snapshot, rows
+
+STALE_DAYS = 365
+
+
+def _item(count: int, n: int, what: str) -> dict[str, Any]:
+    return {"count": count, "n": n, "share": count / n if n else None, "what": what}
+
+
+def _currency_mix(table: Any, column: str = "currency") -> dict[str, int]:
+    agg = table.group_by(cur=table[column].fill_null("?")).agg(k=table.count())
+    return {r["cur"]: int(r["k"]) for r in rows(agg)}
+
+
+def data_quality(
+    tables: Tables | Snapshot,
+    as_of: DateLike,
+    rules: AttributionRules | None = None,
+    stale_days: int = STALE_DAYS,
+    known_stages: Sequence[str] = KNOWN_STAGES,
+) -> dict[str, Any]:
+    snap = as_snapshot(tables, as_of, rules)
+    raw = snap.tables["opportunities"]
+    raw = raw.filter(raw.created_at < snap.hi)
+    opp = snap.opportunities
+    stale_before = day_start(snap.as_of) - dt.timedelta(days=stale_days)
+    counts = raw.agg(
+        n=raw.count(),
+        close_before_create=(raw.closed_at < raw.created_at).fill_null(False).sum(),
+        closed_without_date=(raw.is_closed.fill_null(False) & raw.closed_at.isnull()).sum(),
+        missing_amount=raw.amount.isnull().sum(),
+        negative_amount=(raw.amount.cast("float64") < 0).fill_null(False).sum(),
+        unknown_stage=(~raw.stage.isin(list(known_stages))).fill_null(True).sum(),
+    )
+    c = rows(counts)[0]
+    stale = opp.filter(~opp.is_closed & (opp.created_at < stale_before)).count().execute()
+    bad_stages = raw.filter(~raw.stage.isin(list(known_stages)).fill_null(False))
+    stage_names = rows(bad_stages.group_by("stage").agg(k=bad_stages.count()).limit(20))
+    late = post_close_involvements(snap.tables["involvements"], opp, snap.hi)
+    n_inv = int(snap.tables["involvements"].count().execute())
+    currencies = {
+        "opportunities": _currency_mix(raw),
+        "revenue_months": _currency_mix(snap.revenue),
+        "costs": _currency_mix(snap.costs),
+    }
+    all_currencies = sorted({k for mix in currencies.values() for k in mix})
+    n = int(c["n"] or 0)
+
+    def count(key: str) -> int:
+        return int(c[key] or 0)
+
+    return {
+        "stale_open_deals": _item(
+            int(stale), n, f"open deals created over {stale_days} days before as-of"
+        ),
+        "close_before_create": _item(
+            count("close_before_create"), n, "closed_at earlier than created_at"
+        ),
+        "closed_without_date": _item(count("closed_without_date"), n, "is_closed but no closed_at"),
+        "missing_amount": _item(count("missing_amount"), n, "amount is empty"),
+        "negative_amount": _item(count("negative_amount"), n, "amount below zero"),
+        "unknown_stage": {
+            **_item(count("unknown_stage"), n, "stage outside the known stage list"),
+            "stages": {
+                r["stage"] if r["stage"] is not None else "": int(r["k"]) for r in stage_names
+            },
+        },
+        "post_close_involvements": _item(
+            int(late.count().execute()),
+            n_inv,
+            "partner attached after the deal closed (not credited)",
+        ),
+        "currency_mix": {
+            "currencies": all_currencies,
+            "mixed": len(all_currencies) > 1,
+            "by_table": currencies,
+        },
+    }

@@ -1,0 +1,108 @@
+"""The data as it stood at the as-of moment, shared by every metric of one board.
+
+Each metric function accepts either the raw tables or a :class:`Snapshot`; ``board()``
+builds one snapshot (optionally materialised with ``cache()``) so that the attribution join
+runs once, not once per metric.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+import ibis.expr.types as ir
+
+from . import attribution as attr
+from .attribution import AttributionRules
+from .period import DateLike, as_date, day_end
+from .schema import Tables, validate
+
+
+class Snapshot:
+    """As-of views of the schema's tables plus the attribution bucket of every deal."""
+
+    def __init__(
+        self,
+        tables: Tables,
+        as_of: DateLike | str,
+        rules: AttributionRules | None = None,
+        cache: bool = False,
+    ) -> None:
+        validate(tables)
+        self.tables: Mapping[str, ir.Table] = tables
+        self.as_of: dt.date = as_date(as_of)
+        self.hi: dt.datetime = day_end(self.as_of)  # exclusive end of the as-of day
+        self.rules = rules or AttributionRules()
+        self._cache = cache
+
+    def _maybe_cache(self, table: ir.Table) -> ir.Table:
+        # Materialise shared intermediate tables once per board (a temp table on DuckDB,
+        # a cached DataFrame on Spark); plain expressions otherwise.
+        return table.cache() if self._cache else table
+
+    @cached_property
+    def _opps_raw(self) -> ir.Table:
+        return attr.opportunities_as_of(self.tables["opportunities"], self.hi)
+
+    @cached_property
+    def involvements(self) -> ir.Table:
+        """Valid (creditable) involvements with their deal's timing."""
+        valid = attr.valid_involvements(
+            self.tables["involvements"], self._opps_raw, self.hi, self.rules
+        )
+        return self._maybe_cache(valid)
+
+    @cached_property
+    def opportunities(self) -> ir.Table:
+        """As-of opportunities with ``bucket``, ``size_band`` and ``industry``."""
+        classified = attr.classify(self._opps_raw, self.involvements, self.rules)
+        return self._maybe_cache(attr.with_accounts(classified, self.tables["accounts"]))
+
+    @cached_property
+    def credited(self) -> ir.Table:
+        """Valid involvements joined with their deal's outcome, amount and bucket."""
+        opp = self.opportunities.select(
+            "opportunity_id", "account_id", "amount", "is_closed", "is_won", "bucket"
+        )
+        inv = self.involvements.select(
+            "opportunity_id", "partner_id", "role", "attached_at", "is_primary", "closed_at"
+        )
+        return inv.join(opp, "opportunity_id")
+
+    @cached_property
+    def leads(self) -> ir.Table:
+        leads = self.tables["leads"]
+        leads = leads.filter(leads.created_at < self.hi)
+        converted = leads.converted_at.notnull() & (leads.converted_at < self.hi)
+        return leads.mutate(converted_at=converted.ifelse(leads.converted_at, None))
+
+    @cached_property
+    def revenue(self) -> ir.Table:
+        rev = self.tables["revenue_months"]
+        return rev.filter(rev.month < self.hi).mutate(mrr=rev.mrr.cast("float64"))
+
+    @cached_property
+    def costs(self) -> ir.Table:
+        costs = self.tables["costs"]
+        return costs.filter(costs.month < self.hi).mutate(amount=costs.amount.cast("float64"))
+
+
+def as_snapshot(
+    tables: Tables | Snapshot, as_of: DateLike | str, rules: AttributionRules | None = None
+) -> Snapshot:
+    if isinstance(tables, Snapshot):
+        if tables.as_of != as_date(as_of):
+            raise ValueError(f"snapshot is as of {tables.as_of}, not {as_date(as_of)}")
+        return tables
+    return Snapshot(tables, as_of, rules)
+
+
+def rows(expr: ir.Table) -> list[dict[str, Any]]:
+    """Execute a *small* aggregated expression into plain Python dicts (no pandas NaN)."""
+    return expr.to_pyarrow().to_pylist()
+
+
+def in_range(col: ir.TimestampValue, lo: dt.datetime, hi: dt.datetime) -> ir.BooleanValue:
+    return (col >= lo) & (col < hi)
