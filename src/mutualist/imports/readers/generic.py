@@ -528,6 +528,7 @@ def read_generic(paths: list[Path], mapping_path: Path) -> Batch:
     tables: dict[Path, CsvTable] = {}
     kinds: dict[Path, list[str]] = {path: [] for path in paths}
     for obj in mapping.objects:
+        seen: set[str] = set()  # ids repeat across files of one object too (monthly exports)
         matched = [p for p in paths if _matches(p.name, obj.pattern)]
         if not matched:
             batch.problems.append(_no_file_problem(mapping, obj))
@@ -536,7 +537,7 @@ def read_generic(paths: list[Path], mapping_path: Path) -> Batch:
                 tables[path] = read_table(path)
                 batch.problems += tables[path].problems
             kinds[path].append(obj.name)
-            _read_object(tables[path], mapping, obj, batch)
+            _read_object(tables[path], _Context(mapping, obj, seen), batch)
     for path, names in kinds.items():
         batch.files.append(_file_info(path, tables.get(path), names))
         if not names:
@@ -560,7 +561,7 @@ def _hash(path: Path) -> str:
     try:
         return file_hash(path)
     except OSError:
-        return ""  # an unread file's absence is reported where it matters, if anywhere
+        return ""  # the hash only describes the file; not reading it is reported elsewhere
 
 
 def _no_file_problem(mapping: Mapping, obj: ObjectMapping) -> Problem:
@@ -590,16 +591,16 @@ def _unused_file_problem(path: Path, mapping: Mapping) -> Problem:
     )
 
 
-def _read_object(table: CsvTable, mapping: Mapping, obj: ObjectMapping, batch: Batch) -> None:
+def _read_object(table: CsvTable, context: _Context, batch: Batch) -> None:
     if not table.header:
         return  # read_csv reported why (encoding, empty, malformed)
-    absent = _absent_columns(table, mapping, obj)
+    obj = context.obj
+    absent = _absent_columns(table, context.mapping, obj)
     if absent:
         batch.problems += absent
         return
     rows = RowReader(table.name, batch.problems)
     build, target = _BUILDERS[obj.name]
-    context = _Context(mapping, obj, set())
     skip = unusable_rows(table)
     records = getattr(batch, target)
     for number, record in table.records():
@@ -784,8 +785,10 @@ def _opportunity(ctx: _Context) -> OpportunityRecord | None:
 def _outcome(ctx: _Context) -> tuple[bool, bool]:
     """(is_closed, is_won): explicit boolean columns win, else the outcome/stage value."""
     cell = ctx.cell
-    source = "outcome" if cell.has("outcome") else "stage"
-    outcome = _translate(ctx, source, "stages", "open")
+    value = cell.text("outcome" if cell.has("outcome") else "stage")
+    # Pipelines have many open stages and few closed ones, so unlisted values are open
+    # without a warning (unlike the other maps, where a miss is a likely mistake).
+    outcome = (_lookup(ctx, "stages", value) if value else None) or "open"
     is_closed = cell.optional("is_closed", parse_bool)
     is_won = cell.optional("is_won", parse_bool)
     won = is_won if is_won is not None else outcome == "won"

@@ -97,7 +97,7 @@ DEAL_COLUMNS = (
     # The deal property is labelled "Original Source Type"; contacts and companies call the
     # same-named property "Original Source", which some exports carry over.
     Column("source", ("hs_analytics_source", "Original Source Type", "Original Source")),
-    Column("acv", ("hs_acv", "Annual contract value")),
+    Column("acv", ("hs_acv", "Annual contract value", "Annual contract value (ACV)")),
     # Without the association every deal would be an orphan, so the column is required.
     Column(
         "companies",
@@ -169,24 +169,21 @@ def read_hubspot(
     `stage_map` maps custom pipeline stages, by id or label, to "open", "won" or "lost".
     """
     batch = Batch(SOURCE_SYSTEM)
-    reader = _Reader(batch, _stage_map(stage_map or {}, batch), default_currency)
-    try:
-        reader.currency = parse_currency(default_currency, "")
-    except CellError as exc:
-        batch.problems.append(
-            Problem(
-                "default_currency",
-                None,
-                "",
-                default_currency,
-                exc.reason,
-                exc.hint,
-                code="bad_setting",
-            )
-        )
+    stages = _stage_map(stage_map or {}, batch)
+    reader = _Reader(batch, stages, _currency(default_currency, batch))
     for path in paths:
         reader.read(read_table(path))
     return batch
+
+
+def _currency(value: str, batch: Batch) -> str:
+    try:
+        return parse_currency(value, "")
+    except CellError as exc:
+        batch.problems.append(
+            Problem("default_currency", None, "", value, exc.reason, exc.hint, code="bad_setting")
+        )
+        return value
 
 
 def _stage_map(stage_map: dict[str, str], batch: Batch) -> dict[str, str]:
@@ -333,7 +330,7 @@ class _Reader:
 
     def _stage(self, cell: MappedCells) -> tuple[str, bool, bool]:
         """(stage as stored, is_closed, is_won)."""
-        raw = cell.text("stage")
+        raw = cell.required_text("stage")  # HubSpot requires a stage on every deal
         stage, outcome = self._stage_outcome(raw)
         flagged = _flag_outcome(cell)
         if flagged is not None:
@@ -365,7 +362,7 @@ class _Reader:
 
 
 def _detect(table: CsvTable, problems: list[Problem]) -> str | None:
-    """ "deals", "companies", or None with an error Problem naming what was expected."""
+    """Which object the file holds, told by its header; None after an error Problem."""
     folded = {h.casefold() for h in table.header}
     if folded & DEAL_MARKERS:
         return "deals"
