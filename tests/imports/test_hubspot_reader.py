@@ -26,8 +26,8 @@ API_COMPANIES = FIXTURES / "companies-api.csv"
 STAGE_MAP = {"Signed": "won"}
 
 
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def where(problems: list[Problem]) -> list[tuple[str, int | None, str, str, str]]:
@@ -448,6 +448,18 @@ def test_bad_cells_are_errors_with_file_row_column_and_value() -> None:
     ]
     assert batch.problems[1].reason.startswith("is not a real date")
     assert all(p.file == "deals-bad-cells.csv" and p.hint for p in batch.problems)
+
+
+def test_blank_stage_is_an_error(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "deals.csv",
+        "hs_object_id,dealname,dealstage,amount,closedate,createdate,associatedcompanyid\n"
+        "1,A,,10,2024-02-01,2024-01-01,9\n",
+    )
+    batch = read_hubspot([path])
+    assert batch.opportunities == []
+    assert where(batch.problems) == [("deals.csv", 1, "dealstage", "missing_value", "error")]
 
 
 def test_missing_required_column_is_named_in_the_files_style() -> None:

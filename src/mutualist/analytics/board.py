@@ -46,7 +46,7 @@ KEYS = (
 def board(
     tables: Tables,
     period: Period,
-    as_of: DateLike | str,
+    as_of: DateLike,
     rules: AttributionRules | None = None,
     cache: bool = True,
 ) -> dict[str, Any]:

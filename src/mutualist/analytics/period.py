@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-DateLike = dt.date | dt.datetime
+DateLike = dt.date | dt.datetime | str  # ISO strings accepted for convenience
 
 
-def as_date(value: DateLike | str) -> dt.date:
+def as_date(value: DateLike) -> dt.date:
     if isinstance(value, str):
         return dt.date.fromisoformat(value[:10])
     if isinstance(value, dt.datetime):

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 TABLES: dict[str, dict[str, str]] = {
     "partners": {
@@ -120,9 +121,18 @@ def validate(tables: Tables) -> None:
             raise SchemaError(f"table {name!r} lacks columns {lacking}")
 
 
+def arrow_schema(name: str) -> pa.Schema:
+    """The Arrow schema of one table (timestamps in microseconds, naive UTC)."""
+    kinds = {
+        "int64": pa.int64(),
+        "float64": pa.float64(),
+        "string": pa.string(),
+        "boolean": pa.bool_(),
+        "timestamp": pa.timestamp("us"),
+    }
+    return pa.schema([(c, kinds[k]) for c, k in TABLES[name].items()])
+
+
 def empty_tables() -> dict[str, ir.Table]:
     """Zero-row tables of the schema (handy for tests and for a fresh install)."""
-    return {
-        name: ibis.memtable({c: [] for c in cols}, schema=ibis.schema(cols))
-        for name, cols in TABLES.items()
-    }
+    return {name: ibis.memtable(arrow_schema(name).empty_table()) for name in TABLES}

@@ -26,7 +26,7 @@ class Snapshot:
     def __init__(
         self,
         tables: Tables,
-        as_of: DateLike | str,
+        as_of: DateLike,
         rules: AttributionRules | None = None,
         cache: bool = False,
     ) -> None:
@@ -90,7 +90,7 @@ class Snapshot:
 
 
 def as_snapshot(
-    tables: Tables | Snapshot, as_of: DateLike | str, rules: AttributionRules | None = None
+    tables: Tables | Snapshot, as_of: DateLike, rules: AttributionRules | None = None
 ) -> Snapshot:
     if isinstance(tables, Snapshot):
         if tables.as_of != as_date(as_of):

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .schema import TABLES, SchemaError
+from .schema import TABLES, SchemaError, arrow_schema
 
 if TYPE_CHECKING:
     from mutualist.synth import Ecosystem
@@ -34,23 +34,15 @@ _ID_NAMES = {
 _NULLABLE_IDS = {("leads", "partner_id"), ("costs", "partner_id")}
 
 
-def _arrow_type(kind: str) -> pa.DataType:
-    return {
-        "int64": pa.int64(),
-        "float64": pa.float64(),
-        "string": pa.string(),
-        "boolean": pa.bool_(),
-        "timestamp": pa.timestamp("us"),
-    }[kind]
-
-
-def _normalise_column(col: pa.ChunkedArray | pa.Array, kind: str) -> pa.ChunkedArray | pa.Array:
+def _normalise_column(
+    col: pa.ChunkedArray | pa.Array, kind: str, target: pa.DataType
+) -> pa.ChunkedArray | pa.Array:
     """Cast one column to the schema type; aware timestamps become naive UTC."""
     if kind == "timestamp" and pa.types.is_timestamp(col.type) and col.type.tz is not None:
         col = col.cast(pa.timestamp(col.type.unit, tz="UTC")).cast(pa.timestamp(col.type.unit))
     if kind == "timestamp" and pa.types.is_date(col.type):
         col = col.cast(pa.timestamp("s"))
-    return col.cast(_arrow_type(kind))
+    return col.cast(target)
 
 
 def normalise_arrow(name: str, table: pa.Table) -> pa.Table:
@@ -59,8 +51,11 @@ def normalise_arrow(name: str, table: pa.Table) -> pa.Table:
     lacking = [c for c in columns if c not in table.column_names]
     if lacking:
         raise SchemaError(f"table {name!r} lacks columns {lacking}")
-    arrays = [_normalise_column(table[c], kind) for c, kind in columns.items()]
-    return pa.table(arrays, names=list(columns))
+    schema = arrow_schema(name)
+    arrays = [
+        _normalise_column(table[c], kind, schema.field(c).type) for c, kind in columns.items()
+    ]
+    return pa.table(arrays, schema=schema)
 
 
 def tables_from_arrow(
@@ -115,10 +110,15 @@ def connect(url: str) -> dict[str, ir.Table]:
             name: con.read_parquet(folder / f"{name}.parquet", table_name=name) for name in TABLES
         }
     backend = ibis.connect(url)
-    missing = [name for name in TABLES if name not in backend.list_tables()]
-    if missing:
-        raise SchemaError(f"{url}: missing tables {missing}")
-    return {name: backend.table(name) for name in TABLES}
+    found: dict[str, ir.Table] = {}
+    for name in TABLES:
+        # Look tables up one by one: Ibis 12's ``list_tables`` calls a DuckDB method that
+        # DuckDB 2.0 removed from connections, and one lookup per table is portable anyway.
+        try:
+            found[name] = backend.table(name)
+        except Exception as exc:  # backends raise different "no such table" errors
+            raise SchemaError(f"{url}: missing table {name!r}") from exc
+    return found
 
 
 def write_parquet(tables: Mapping[str, ir.Table | pa.Table], folder: Path | str) -> None:

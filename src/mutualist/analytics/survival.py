@@ -107,7 +107,9 @@ def kaplan_meier(counts: EventCounts, level: float = LEVEL) -> Curve:
     # S = 1 (no event yet) gives 0/0 bands: the band is the point. S = 0 likewise.
     lower = np.where(np.isfinite(lower), lower, surv)
     upper = np.where(np.isfinite(upper), upper, surv)
-    return Curve(counts.times, surv.astype(np.float64), np.minimum(lower, upper), np.maximum(lower, upper), n)
+    return Curve(
+        counts.times, surv.astype(np.float64), np.minimum(lower, upper), np.maximum(lower, upper), n
+    )
 
 
 def _first_time_at_or_below(times: FloatArray, values: FloatArray, q: float) -> float | None:

@@ -648,7 +648,8 @@ def _translate(
     if target is not None:
         return target
     if value:
-        _unmapped(ctx, name, map_name, value, f"{fallback} is used", strict=strict)
+        consequence = f"{fallback} is used" if fallback else "it is left empty"
+        _unmapped(ctx, name, map_name, value, consequence, strict=strict)
     return fallback
 
 
