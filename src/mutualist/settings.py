@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "mutualist.partners",
     "mutualist.crm",
     "mutualist.imports",
+    "mutualist.insights",
 ]
 
 MIDDLEWARE = [

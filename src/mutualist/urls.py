@@ -13,4 +13,5 @@ urlpatterns = [
     path("crm/", include("mutualist.crm.urls")),
     path("settings/", include("mutualist.accounts.urls")),
     path("imports/", include("mutualist.imports.urls")),
+    path("board/", include("mutualist.insights.urls")),
 ]

@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from mutualist.insights import views
+
+urlpatterns = [path("", views.board_page, name="board")]
