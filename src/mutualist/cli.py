@@ -16,7 +16,7 @@ from rich.table import Table
 console = Console()
 err_console = Console(stderr=True)
 
-OWN_COMMANDS = ("demo", "serve", "synth", "token", "import")
+OWN_COMMANDS = ("demo", "serve", "synth", "token", "import", "metrics", "report")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,6 +72,21 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--report", type=Path, help="write every problem to this .csv or .json")
     imp.add_argument("--user", help="record the import as done by this user")
 
+    metrics = sub.add_parser("metrics", help="the board metrics, with intervals")
+    _period_arguments(metrics)
+    metrics.add_argument(
+        "--by",
+        choices=("type", "tier", "segment", "partner"),
+        help="also break partner results down by this attribute",
+    )
+    metrics.add_argument("--format", choices=("table", "json", "csv"), default="table")
+
+    report = sub.add_parser("report", help="write the board report")
+    report.add_argument("what", choices=("board",))
+    _period_arguments(report)
+    report.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+    report.add_argument("--png-dir", type=Path, help="also write each chart as a PNG here")
+
     token = sub.add_parser("token", help="create, list or revoke API tokens")
     token_sub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     create = token_sub.add_parser("create", help="create a token for a user and print it once")
@@ -82,6 +97,21 @@ def _parser() -> argparse.ArgumentParser:
     revoke = token_sub.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("token_id", type=int)
     return parser
+
+
+def _period_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--from", dest="start", help="first day, YYYY-MM-DD (default: a year before --to)"
+    )
+    parser.add_argument("--to", dest="end", help="last day, YYYY-MM-DD (default: --as-of)")
+    parser.add_argument(
+        "--as-of", dest="as_of", help="the day the numbers are taken (default: today)"
+    )
+    parser.add_argument(
+        "--source",
+        help="read the tables from duckdb:///file.duckdb, parquet:DIR "
+        "or another Ibis URL instead of the app database",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,7 +131,14 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.exceptions import ImproperlyConfigured
 
     try:
-        handler = {"demo": _demo, "serve": _serve, "token": _token, "import": _import}[args.command]
+        handler = {
+            "demo": _demo,
+            "serve": _serve,
+            "token": _token,
+            "import": _import,
+            "metrics": _metrics,
+            "report": _report,
+        }[args.command]
         return handler(args)
     except ImproperlyConfigured as exc:
         err_console.print(f"[red]Configuration error:[/red] {exc}")
@@ -419,6 +456,150 @@ def _print_import(run: Any) -> None:
         _print_problems(run)
     style = "red" if run.status == "failed" else "green"
     console.print(f"[{style}]{run.get_status_display()}[/{style}]: {run.message}")
+
+
+def _board_args(args: argparse.Namespace) -> tuple[Any, Any, Any, dict[str, Any]] | None:
+    from mutualist.analytics import connect
+    from mutualist.insights.service import board_for, current_tables, resolve_period
+    from mutualist.lib.errors import ValidationFailed
+
+    try:
+        period, as_of = resolve_period(args.start, args.end, args.as_of)
+        tables = connect(args.source) if args.source else current_tables()
+        with console.status("Computing the board…"):
+            board = board_for(period, as_of, args.source)
+    except ValidationFailed as exc:
+        for field, message in exc.errors.items():
+            err_console.print(f"[red]Error:[/red] --{field.replace('_', '-')}: {message}")
+        return None
+    except Exception as exc:  # a bad --source URL or a missing table
+        err_console.print(f"[red]Error:[/red] {exc}")
+        return None
+    return period, as_of, tables, board
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    import json
+
+    from mutualist.analytics.breakdown import by_dimension
+
+    result = _board_args(args)
+    if result is None:
+        return 2
+    _, _, tables, board = result
+    if args.by:
+        board = {
+            **board,
+            "by": {"dimension": args.by, "groups": by_dimension(tables, board, args.by)},
+        }
+    if args.format == "json":
+        print(json.dumps(board, indent=2))
+    elif args.format == "csv":
+        _print_metrics_csv(board)
+    else:
+        _print_metrics_table(board)
+    return 0
+
+
+def _flatten(prefix: str, value: Any, out: list[list[Any]]) -> None:
+    if isinstance(value, dict) and "value" in value and ("n" in value or "method" in value):
+        out.append(
+            [
+                prefix,
+                value.get("value"),
+                value.get("low"),
+                value.get("high"),
+                value.get("n"),
+                value.get("note") or value.get("warning") or "",
+            ]
+        )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(f"{prefix}.{key}" if prefix else str(key), item, out)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        out.append([prefix, value, "", "", "", ""])
+
+
+def _print_metrics_csv(board: dict[str, Any]) -> None:
+    import csv
+
+    rows: list[list[Any]] = []
+    _flatten("", {k: v for k, v in board.items() if k not in ("leaderboard", "by")}, rows)
+    writer = csv.writer(sys.stdout)
+    writer.writerow(["metric", "value", "low", "high", "n", "note"])
+    writer.writerows(rows)
+
+
+def _fmt_estimate(est: Any, kind: str = "") -> str:
+    from mutualist.insights.templatetags.estimates import estimate
+
+    return estimate(est, kind)
+
+
+def _print_metrics_table(board: dict[str, Any]) -> None:
+    period = board["period"]
+    table = Table(
+        title=f"Board metrics {period['start']} to {period['end']} (as of {board['as_of']})"
+    )
+    for column in ("metric", "sourced", "influenced", "partner", "unattributed"):
+        table.add_column(column)
+    groups = ("sourced", "influenced", "partner", "unattributed")
+    table.add_row("deals created", *(f"{board['attribution'][g]['deals']:,}" for g in groups))
+    table.add_row(
+        "won revenue", *(f"{board['attribution'][g]['won_revenue']:,.0f}" for g in groups)
+    )
+    table.add_row("win rate", *(_fmt_estimate(board["win_rate"][g], "pct") for g in groups))
+    table.add_row(
+        "ACV median", *(_fmt_estimate(board["acv"][g]["median"], "money") for g in groups)
+    )
+    table.add_row(
+        "cycle median", *(_fmt_estimate(board["cycle_days"][g]["median"], "days") for g in groups)
+    )
+    console.print(table)
+    cmp = board["win_rate"]["partner_vs_unattributed"]
+    comparisons = Table(title="Partner vs standalone (observational, not causal)")
+    comparisons.add_column("comparison")
+    comparisons.add_column("estimate")
+    comparisons.add_row("win rate difference", _fmt_estimate(cmp["difference"], "pp"))
+    comparisons.add_row("… adjusted for deal size", _fmt_estimate(cmp["adjusted"], "pp"))
+    for name in ("nrr", "grr", "logo_churn"):
+        for g in ("partner_attached", "unattached"):
+            comparisons.add_row(f"{name.upper()} {g}", _fmt_estimate(board[name][g], "pct"))
+    comparisons.add_row("blended CAC", _fmt_estimate(board["cac"]["blended"], "money"))
+    comparisons.add_row("partner CAC", _fmt_estimate(board["cac"]["partner"], "money"))
+    console.print(comparisons)
+    if "by" in board:
+        by = Table(title=f"By partner {board['by']['dimension']} (gross credit)")
+        for column in ("group", "partners", "won revenue", "won / closed", "win rate"):
+            by.add_column(column)
+        for row in board["by"]["groups"][:30]:
+            by.add_row(
+                row["group"],
+                str(row["partners"]),
+                f"{row['won_revenue']:,.0f}",
+                f"{row['won_deals']} / {row['closed_deals']}",
+                _fmt_estimate(row["win_rate"], "pct"),
+            )
+        console.print(by)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from mutualist.insights.report import board_report_html, write_pngs
+
+    result = _board_args(args)
+    if result is None:
+        return 2
+    period, as_of, tables, board = result
+    try:
+        args.out.write_text(board_report_html(board, tables, period, as_of), encoding="utf-8")
+        console.print(f"Board report written to {args.out}")
+        if args.png_dir:
+            for path in write_pngs(board, args.png_dir):
+                console.print(f"Chart written to {path}")
+    except OSError as exc:
+        err_console.print(f"[red]Error:[/red] cannot write: {exc}")
+        return 2
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""Where the tables come from: the synthetic generator, Arrow, a DuckDB file or Parquet.
+"""Where the tables come from: the synthetic generator, Arrow, a DuckDB file or Parquet,
+and which engine runs the metrics: DuckDB (default), PostgreSQL or a (local) Spark session.
 
-Everything funnels through :func:`tables_from_arrow`, which normalises types once (ids to
-int64, money to float64, timestamps to naive UTC) so the metric code never has to care
-which system produced the rows. The Django side can build Arrow tables from the app
-database and call the same function.
+Everything funnels through :func:`load_tables` (:func:`tables_from_arrow` for DuckDB), which
+normalises types once (ids to int64, money to float64, timestamps to naive UTC) so the
+metric code never has to care which system produced the rows. The Django side can build
+Arrow tables from the app database and call the same function. Every engine-specific line
+of the analytics package lives in this module; the metrics are plain Ibis expressions.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import pyarrow.parquet as pq
 from .schema import TABLES, SchemaError, arrow_schema
 
 if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
     from mutualist.synth import Ecosystem
 
 # The generator names every primary key ``id``; the analytics schema names it after the table.
@@ -61,14 +65,128 @@ def normalise_arrow(name: str, table: pa.Table) -> pa.Table:
 def tables_from_arrow(
     tables: Mapping[str, pa.Table], con: ibis.BaseBackend | None = None
 ) -> dict[str, ir.Table]:
-    """Register Arrow tables (one per schema table) in a DuckDB connection (new if None)."""
-    con = con if con is not None else ibis.duckdb.connect()
+    """Register Arrow tables (one per schema table) in a DuckDB connection (new if None),
+    or load them into the given PostgreSQL or PySpark backend (see :func:`load_tables`)."""
+    return load_tables(tables, con if con is not None else ibis.duckdb.connect())
+
+
+# Spark settings for a small local session: the analytics tables are small aggregates'
+# inputs, so two shuffle partitions beat the default 200 by a wide margin.
+SPARK_CONF: dict[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.driver.memory": "2g",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.sql.session.timeZone": "UTC",  # the schema's timestamps are naive UTC
+}
+
+
+def spark_session(master: str = "local[2]", conf: Mapping[str, str] | None = None) -> SparkSession:
+    """A Spark session (the running one if there is one) with :data:`SPARK_CONF` settings.
+
+    JVM-level settings such as ``spark.driver.memory`` only take effect for the first
+    session of a process. Needs the ``pyspark`` package and Java 17+.
+    """
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master(master).appName("mutualist-analytics")
+    for key, value in {**SPARK_CONF, **(conf or {})}.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def open_backend(url: str) -> ibis.BaseBackend:
+    """An Ibis backend for ``url``: ``duckdb:`` (in memory) or ``duckdb:///path.duckdb``,
+    ``postgresql://user@host:port/db``, ``pyspark:`` or ``pyspark:MASTER`` (default
+    ``local[2]``); anything else goes to ``ibis.connect``."""
+    if url.startswith("pyspark:"):
+        master = url.removeprefix("pyspark:").removeprefix("//") or "local[2]"
+        return ibis.pyspark.connect(spark_session(master))
+    if url in ("duckdb:", "duckdb://"):
+        return ibis.duckdb.connect()
+    return ibis.connect(url)
+
+
+def load_tables(
+    tables: Mapping[str, pa.Table | ir.Table],
+    backend: ibis.BaseBackend | str,
+    namespace: str | None = None,
+) -> dict[str, ir.Table]:
+    """Create the schema's tables on ``backend`` (a backend or a URL for
+    :func:`open_backend`) from Arrow (or Ibis) tables; return Ibis tables bound to it.
+
+    Existing tables of the same names are replaced. ``namespace`` keeps several loads
+    apart: a schema on DuckDB and PostgreSQL (created if missing), a view-name prefix
+    (``<namespace>_<table>``) on Spark, where the tables are cached temporary views of the
+    session and nothing is written to disk.
+    """
+    con = open_backend(backend) if isinstance(backend, str) else backend
     out: dict[str, ir.Table] = {}
     for name in TABLES:
         if name not in tables:
             raise SchemaError(f"missing table {name!r}")
-        out[name] = con.create_table(name, normalise_arrow(name, tables[name]), overwrite=True)
+        given = tables[name]
+        arrow = normalise_arrow(name, given.to_pyarrow() if isinstance(given, ir.Table) else given)
+        if con.name == "postgres":
+            out[name] = _load_postgres(con, name, arrow, namespace)
+        elif con.name == "pyspark":
+            out[name] = _load_spark(con, name, arrow, namespace)
+        else:
+            if namespace:
+                con.create_database(namespace, force=True)
+            out[name] = con.create_table(name, arrow, database=namespace, overwrite=True)
     return out
+
+
+def _load_postgres(con: Any, name: str, arrow: pa.Table, schema: str | None) -> ir.Table:
+    """CREATE TABLE with the schema's types, then COPY the rows (Ibis would INSERT them one
+    by one), then ANALYZE so the planner knows the sizes."""
+    import sqlglot as sg
+
+    if schema:
+        con.create_database(schema, force=True)  # a PostgreSQL schema, in Ibis' terms
+    con.create_table(
+        name, schema=ibis.Schema.from_pyarrow(arrow.schema), database=schema, overwrite=True
+    )
+    target = sg.table(name, db=schema, quoted=True).sql("postgres")
+    columns = ", ".join(
+        sg.to_identifier(c, quoted=True).sql("postgres") for c in arrow.column_names
+    )
+    with con.con.cursor() as cur:
+        with cur.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+            for row in zip(*(col.to_pylist() for col in arrow.columns), strict=True):
+                copy.write_row(row)
+        cur.execute(f"ANALYZE {target}")
+    return con.table(name, database=schema)
+
+
+def _load_spark(con: Any, name: str, arrow: pa.Table, prefix: str | None) -> ir.Table:
+    """A cached temporary view of the session, built straight from Arrow."""
+    from pyspark.sql import types as st
+
+    kinds: dict[str, st.DataType] = {
+        "int64": st.LongType(),
+        "float64": st.DoubleType(),
+        "string": st.StringType(),
+        "boolean": st.BooleanType(),
+        "timestamp": st.TimestampType(),  # read in the session time zone, which is UTC
+    }
+    spark_schema = st.StructType(
+        [st.StructField(c, kinds[kind], True) for c, kind in TABLES[name].items()]
+    )
+    frame = con._session.createDataFrame(arrow, schema=spark_schema).cache()
+    view = _spark_view(name, prefix)
+    frame.createOrReplaceTempView(view)
+    return con.table(view)
+
+
+def _spark_view(name: str, prefix: str | None) -> str:
+    return f"{prefix}_{name}" if prefix else name
 
 
 def _synth_column(table: str, column: str, values: Any) -> pa.Array:
@@ -97,25 +215,36 @@ def tables_from_synth(eco: Ecosystem, con: ibis.BaseBackend | None = None) -> di
     return tables_from_arrow(arrow_from_synth(eco), con)
 
 
-def connect(url: str) -> dict[str, ir.Table]:
+def connect(
+    url: str,
+    tables: Mapping[str, pa.Table | ir.Table] | None = None,
+    namespace: str | None = None,
+) -> dict[str, ir.Table]:
     """Open the schema's tables from ``duckdb:///path.duckdb`` or ``parquet:DIR``.
 
     Parquet files are read in place (views, no copy): the "warehouse mode" that scales past
-    memory. Any other Ibis URL is passed to ``ibis.connect`` and tables are looked up by name.
+    memory. Any other URL (``postgresql://...``, ``pyspark:local[2]``, any Ibis URL) is
+    opened with :func:`open_backend` and tables are looked up by name. With ``tables``
+    (Arrow or Ibis tables), they are first loaded there (:func:`load_tables`).
     """
+    if tables is not None:
+        return load_tables(tables, url, namespace)
     if url.startswith("parquet:"):
         folder = Path(url.removeprefix("parquet:").removeprefix("//"))
         con = ibis.duckdb.connect()
         return {
             name: con.read_parquet(folder / f"{name}.parquet", table_name=name) for name in TABLES
         }
-    backend = ibis.connect(url)
+    backend = open_backend(url)
     found: dict[str, ir.Table] = {}
     for name in TABLES:
         # Look tables up one by one: Ibis 12's ``list_tables`` calls a DuckDB method that
         # DuckDB 2.0 removed from connections, and one lookup per table is portable anyway.
         try:
-            found[name] = backend.table(name)
+            if backend.name == "pyspark":
+                found[name] = backend.table(_spark_view(name, namespace))
+            else:
+                found[name] = backend.table(name, database=namespace)
         except Exception as exc:  # backends raise different "no such table" errors
             raise SchemaError(f"{url}: missing table {name!r}") from exc
     return found
@@ -134,9 +263,13 @@ def write_parquet(tables: Mapping[str, ir.Table | pa.Table], folder: Path | str)
 
 
 __all__ = [
+    "SPARK_CONF",
     "arrow_from_synth",
     "connect",
+    "load_tables",
     "normalise_arrow",
+    "open_backend",
+    "spark_session",
     "tables_from_arrow",
     "tables_from_synth",
     "write_parquet",

@@ -65,7 +65,7 @@ def board_for(period: Period, as_of: dt.date, source: str | None = None) -> dict
     if cached is None:
         cached = board(current_tables(), period, as_of)
         cache.set(key, cached, CACHE_SECONDS)
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def pillars_for(period: Period, as_of: dt.date, board_json: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +74,7 @@ def pillars_for(period: Period, as_of: dt.date, board_json: dict[str, Any]) -> d
     if cached is None:
         cached = ecosystem_pillars(current_tables(), board_json, period, as_of)
         cache.set(key, cached, CACHE_SECONDS)
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def scorecard_for(partner_id: int, period: Period, as_of: dt.date) -> dict[str, Any]:
@@ -90,4 +90,4 @@ def charts_for(period: Period, as_of: dt.date, board_json: dict[str, Any]) -> di
     if cached is None:
         cached = board_svgs(board_json)
         cache.set(key, cached, CACHE_SECONDS)
-    return cached  # type: ignore[no-any-return]
+    return cached

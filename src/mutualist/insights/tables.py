@@ -7,7 +7,7 @@ the metrics never see Django. DuckDB cannot attach a SQLite file offline, hence 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import ibis.expr.types as ir
@@ -25,7 +25,7 @@ def _to_float(values: Iterable[Any]) -> list[float | None]:
     return [None if v is None else float(v) for v in values]
 
 
-def _arrow(name: str, columns: dict[str, Sequence[Any]]) -> pa.Table:
+def _arrow(name: str, columns: Mapping[str, Sequence[Any]]) -> pa.Table:
     schema = arrow_schema(name)
     arrays = []
     for field in schema:

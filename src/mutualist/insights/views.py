@@ -7,8 +7,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from mutualist.insights import access
-from mutualist.insights.service import board_for, charts_for, pillars_for, resolve_period
+from mutualist.insights.service import (
+    board_for,
+    charts_for,
+    pillars_for,
+    resolve_period,
+    scorecard_for,
+)
 from mutualist.lib.errors import ValidationFailed
+from mutualist.partners.access import get_partner_for
 
 GROUPS = ["sourced", "influenced", "partner", "unattributed"]
 
@@ -36,3 +43,12 @@ def board_page(request: HttpRequest) -> HttpResponse:
         lead_groups=["partner_referral", "cold_outbound"],
     )
     return render(request, "insights/board.html", ctx)
+
+
+@login_required
+def scorecard_fragment(request: HttpRequest, partner_id: int) -> HttpResponse:
+    """A partner's four-pillar scorecard, loaded into its page (and its portal) by htmx."""
+    partner = get_partner_for(request.user, partner_id)
+    period, as_of = resolve_period(None, None, None)
+    ctx = {"partner": partner, "card": scorecard_for(partner.pk, period, as_of), "period": period}
+    return render(request, "insights/_scorecard.html", ctx)

@@ -54,3 +54,8 @@ def pct(value: Any) -> str:
 @register.filter
 def get(mapping: Any, key: str) -> Any:
     return mapping.get(key) if isinstance(mapping, dict) else None
+
+
+@register.filter
+def label(key: str) -> str:
+    return str(key).replace("_", " ").capitalize()
