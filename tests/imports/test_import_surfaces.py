@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -114,6 +115,8 @@ def test_api_refuses_outsiders_and_bad_kinds(world: World) -> None:
     assert "unknown import kind" in str(response.json())
 
 
+# Transactional: the worker closes and reopens database connections, as a worker process does.
+@pytest.mark.django_db(transaction=True)
 def test_the_database_queue_and_worker_run_an_upload(
     world: World, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:

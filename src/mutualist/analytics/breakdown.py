@@ -56,5 +56,5 @@ def by_dimension(
         }
         for group, t in totals.items()
     ]
-    rows.sort(key=lambda r: -float(r["won_revenue"]))
+    rows.sort(key=lambda r: -float(r["won_revenue"]))  # type: ignore[arg-type]
     return list(to_json(rows))

@@ -155,12 +155,11 @@ class _Applier:
         self.done = 0
 
     def tick(self, step: str, n: int) -> None:
+        # Console progress only: the run row cannot show progress to other sessions while
+        # the import's transaction is open, and a query during a COPY would block it.
         self.done += n
         if self.progress:
             self.progress(step, n)
-        # Written every 50k rows so a web page can show the background task moving.
-        if self.done // 50_000 != (self.done - n) // 50_000:
-            ImportRun.objects.filter(pk=self.run.pk).update(progress_done=self.done)
 
     def orphan(self, what: str, ref: str, target: str, target_ref: str) -> None:
         self.problems.append(
