@@ -20,8 +20,7 @@ def _json_ok(result: dict) -> None:
     json.dumps(result, allow_nan=False)
 
 
-def test_board_on_empty_tables() -> None:
-    res = an.board(empty_tables(), PERIOD, AS_OF)
+def _check_empty_board(res: dict) -> None:
     _json_ok(res)
     assert tuple(res) == an.KEYS
     assert res["win_rate"]["partner"]["value"] is None
@@ -33,6 +32,14 @@ def test_board_on_empty_tables() -> None:
     assert res["cac"]["blended"]["value"] is None
     assert res["attribution"]["note"] == "not enough data"
     assert res["leaderboard"]["partners"] == []
+
+
+def test_board_on_empty_tables() -> None:
+    _check_empty_board(an.board(empty_tables(), PERIOD, AS_OF))
+
+
+def test_board_on_empty_tables_loaded_into_the_engine(make_tables: MakeTables) -> None:
+    _check_empty_board(an.board(make_tables(), PERIOD, AS_OF))
 
 
 def test_empty_period(make_tables: MakeTables) -> None:

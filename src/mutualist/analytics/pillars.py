@@ -47,7 +47,9 @@ def _role_deals(
         lambda t: t.attached_at <= t.closed_at
     )
     deals = joined.select("opportunity_id", "is_won").distinct()
-    row = deals.aggregate(closed=deals.count(), won=deals.is_won.cast("int64").sum()).to_pyarrow()
+    # Sum the boolean itself: Ibis compiles that for every engine, while a cast to int64
+    # fails on PostgreSQL (no boolean -> bigint cast there).
+    row = deals.aggregate(closed=deals.count(), won=deals.is_won.sum()).to_pyarrow()
     closed = int(row["closed"][0].as_py() or 0)
     return int(row["won"][0].as_py() or 0), closed
 

@@ -12,12 +12,16 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+import ibis
+import ibis.expr.types as ir
+
 from .attribution import AttributionRules, post_close_involvements
 from .period import DateLike, day_start
 from .schema import KNOWN_STAGES, Tables
 from .snapshot import Snapshot, as_snapshot, rows
 
 STALE_DAYS = 365
+MAX_STAGES = 20  # unknown stage names listed (the count covers all of them)
 
 
 def _item(count: int, n: int, what: str) -> dict[str, Any]:
@@ -26,7 +30,20 @@ def _item(count: int, n: int, what: str) -> dict[str, Any]:
 
 def _currency_mix(table: Any, column: str = "currency") -> dict[str, int]:
     agg = table.group_by(cur=table[column].fill_null("?")).agg(k=table.count())
-    return {r["cur"]: int(r["k"]) for r in rows(agg)}
+    return {r["cur"]: int(r["k"]) for r in sorted(rows(agg), key=lambda r: r["cur"])}
+
+
+def _top_stages(bad_stages: ir.Table, limit: int = MAX_STAGES) -> dict[str, int]:
+    """The ``limit`` most frequent unknown stages, ties by name (code-point order).
+
+    The cut is made by a rank window in the database (ties kept, so the result does not
+    depend on an engine's row order) and the final order in Python (PostgreSQL sorts text
+    by its collation, DuckDB and Spark by code point)."""
+    agg = bad_stages.group_by("stage").agg(k=bad_stages.count())
+    ranked = agg.mutate(pos=ibis.rank().over(order_by=ibis.desc(agg.k)))
+    found = rows(ranked.filter(ranked.pos < limit).select("stage", "k"))
+    found.sort(key=lambda r: (-int(r["k"]), r["stage"] if r["stage"] is not None else ""))
+    return {r["stage"] if r["stage"] is not None else "": int(r["k"]) for r in found[:limit]}
 
 
 def data_quality(
@@ -52,7 +69,6 @@ def data_quality(
     c = rows(counts)[0]
     stale = opp.filter(~opp.is_closed & (opp.created_at < stale_before)).count().execute()
     bad_stages = raw.filter(~raw.stage.isin(list(known_stages)).fill_null(False))
-    stage_names = rows(bad_stages.group_by("stage").agg(k=bad_stages.count()).limit(20))
     late = post_close_involvements(snap.tables["involvements"], opp, snap.hi)
     n_inv = int(snap.tables["involvements"].count().execute())
     currencies = {
@@ -78,9 +94,7 @@ def data_quality(
         "negative_amount": _item(count("negative_amount"), n, "amount below zero"),
         "unknown_stage": {
             **_item(count("unknown_stage"), n, "stage outside the known stage list"),
-            "stages": {
-                r["stage"] if r["stage"] is not None else "": int(r["k"]) for r in stage_names
-            },
+            "stages": _top_stages(bad_stages),
         },
         "post_close_involvements": _item(
             int(late.count().execute()),
