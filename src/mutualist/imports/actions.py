@@ -142,10 +142,6 @@ def _finish(
     return run
 
 
-def _same(old: Any, new: Any) -> bool:
-    return bool(old == new)
-
-
 class _Applier:
     def __init__(
         self, actor: User | None, source: str, progress: Progress | None, run: ImportRun
@@ -364,7 +360,7 @@ class _Applier:
             diff = {
                 f: [old[f], values[f]]
                 for f in fields
-                if values[f] is not KEEP and not _same(old[f], values[f])
+                if values[f] is not KEEP and old[f] != values[f]
             }
             if diff:
                 merged = {f: old[f] if values[f] is KEEP else values[f] for f in fields}

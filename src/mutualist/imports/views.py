@@ -13,6 +13,7 @@ from mutualist.imports.models import ImportRun
 from mutualist.imports.report import COLUMNS
 from mutualist.imports.sources import KINDS
 from mutualist.lib.errors import ValidationFailed
+from mutualist.lib.forms import add_action_errors
 from mutualist.lib.listing import Column, render_filtered_list
 
 RUN_COLUMNS = [
@@ -77,9 +78,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             )
             return redirect("import-details", run.pk)
         except ValidationFailed as exc:
-            for field, message in exc.errors.items():
-                name = "uploads" if field == "files" else field
-                form.add_error(name if name in form.fields else None, message)
+            add_action_errors(form, exc, {"files": "uploads"})
     status = 400 if form.errors else 200
     return render(request, "imports/upload.html", {"form": form}, status=status)
 

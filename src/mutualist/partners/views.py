@@ -11,6 +11,7 @@ from mutualist.accounts.roles import Role
 from mutualist.crm.access import accounts_visible_to, opportunities_visible_to
 from mutualist.crm.models import PartnerInvolvement
 from mutualist.lib.errors import ValidationFailed
+from mutualist.lib.forms import add_action_errors
 from mutualist.lib.listing import Column, render_filtered_list
 from mutualist.partners import access, actions
 from mutualist.partners.choices import TRANSITIONS, PartnerType, Status, Tier
@@ -88,11 +89,6 @@ def _form_data(form: PartnerForm) -> dict[str, object]:
     return data
 
 
-def _with_field_errors(form: PartnerForm, exc: ValidationFailed) -> None:
-    for field, message in exc.errors.items():
-        form.add_error(field if field in form.fields else None, message)
-
-
 @login_required
 def create(request: HttpRequest) -> HttpResponse:
     access.require_can_create_partner(request.user)
@@ -102,7 +98,7 @@ def create(request: HttpRequest) -> HttpResponse:
             partner = actions.create_partner(acting_user(request), _form_data(form))
             return redirect("partner-details", partner.pk)
         except ValidationFailed as exc:
-            _with_field_errors(form, exc)
+            add_action_errors(form, exc)
     status = 400 if form.errors else 200
     return render(request, "partners/form.html", {"form": form, "partner": None}, status=status)
 
@@ -116,7 +112,7 @@ def edit(request: HttpRequest, partner_id: int) -> HttpResponse:
             actions.update_partner(acting_user(request), partner, _form_data(form))
             return redirect("partner-details", partner.pk)
         except ValidationFailed as exc:
-            _with_field_errors(form, exc)
+            add_action_errors(form, exc)
     status = 400 if form.errors else 200
     return render(request, "partners/form.html", {"form": form, "partner": partner}, status=status)
 
@@ -135,8 +131,7 @@ def change_status(request: HttpRequest, partner_id: int) -> HttpResponse:
             )
             return redirect("partner-details", partner.pk)
         except ValidationFailed as exc:
-            for field, message in exc.errors.items():
-                form.add_error(field if field in form.fields else None, message)
+            add_action_errors(form, exc)
     ctx = {
         "partner": partner,
         "errors": {k: " ".join(str(m) for m in v) for k, v in form.errors.items()},

@@ -37,11 +37,6 @@ def estimate(est: Any, kind: str = "") -> str:
 
 
 @register.filter
-def warning_of(est: Any) -> str:
-    return str(est.get("warning") or "") if isinstance(est, dict) else ""
-
-
-@register.filter
 def money(value: Any) -> str:
     return "—" if value is None else f"{float(value):,.0f}"
 
