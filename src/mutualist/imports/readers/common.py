@@ -3,7 +3,9 @@ de-duplication by id, and company attributes (domain, country, size band)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TypeVar
 
 from mutualist.imports.batch import Problem
@@ -115,3 +117,37 @@ def parse_int(text: str) -> int | None:
         return int(float(value))
     except ValueError:
         raise CellError("is not a whole number", "Give a count such as 250.") from None
+
+
+# Data anomalies every deal reader reports the same way: (reason, hint, code), or None.
+Finding = tuple[str, str, str]
+
+
+def amount_finding(text: str, amount: Decimal | None) -> Finding | None:
+    if not text.strip():
+        return (
+            "is empty",
+            "The deal is imported without an amount and left out of pipeline "
+            "and ACV totals; fill it in the CRM and import again.",
+            "missing_amount",
+        )
+    if amount is not None and amount < 0:
+        return (
+            "is negative",
+            "Imported as is; a credit or refund usually belongs in billing, not on a deal.",
+            "negative_amount",
+        )
+    return None
+
+
+def close_before_create_finding(created: dt.datetime, closed: dt.datetime) -> Finding | None:
+    # Compare days, not instants: a date-only close date is midnight and would otherwise
+    # precede a same-day creation time.
+    if closed.date() < created.date():
+        return (
+            f"is before the deal was created ({created.date().isoformat()})",
+            "Imported as is, but its sales cycle is negative; usually the deal was entered "
+            "after the fact with a back-dated close date.",
+            "close_before_create",
+        )
+    return None

@@ -95,6 +95,8 @@ from mutualist.imports.parsing import (
 )
 from mutualist.imports.readers.common import (
     RowReader,
+    amount_finding,
+    close_before_create_finding,
     company_country,
     company_domain,
     parse_int,
@@ -861,45 +863,16 @@ _BUILDERS: dict[str, tuple[_Builder, str]] = {
 def deal_amount(cell: MappedCells, name: str) -> Decimal | None:
     """The amount, warning when it is empty or negative (both are imported)."""
     amount = cell.optional(name, parse_decimal)
-    if not cell.text(name):
-        missing_amount(cell, name)
-    elif amount is not None and amount < 0:
-        negative_amount(cell, name)
+    if finding := amount_finding(cell.text(name), amount):
+        cell.warn(name, *finding)
     return amount
-
-
-def missing_amount(cell: MappedCells, name: str) -> None:
-    cell.warn(
-        name,
-        "is empty",
-        "The deal is imported without an amount and left out of pipeline and ACV totals; "
-        "fill it in the CRM and import again.",
-        "missing_amount",
-    )
-
-
-def negative_amount(cell: MappedCells, name: str) -> None:
-    cell.warn(
-        name,
-        "is negative",
-        "Imported as is; a credit or refund usually belongs in billing, not on a deal.",
-        "negative_amount",
-    )
 
 
 def close_before_create(
     cell: MappedCells, name: str, created: dt.datetime, closed: dt.datetime
 ) -> None:
-    # Compare days, not instants: a date-only close date is midnight and would otherwise
-    # precede a same-day creation time.
-    if closed.date() < created.date():
-        cell.warn(
-            name,
-            f"is before the deal was created ({created.date().isoformat()})",
-            "Imported as is, but its sales cycle is negative; usually the deal was entered "
-            "after the fact with a back-dated close date.",
-            "close_before_create",
-        )
+    if finding := close_before_create_finding(created, closed):
+        cell.warn(name, *finding)
 
 
 def check_closed(

@@ -41,6 +41,8 @@ from mutualist.imports.parsing import (
 from mutualist.imports.readers import finance
 from mutualist.imports.readers.common import (
     RowReader,
+    amount_finding,
+    close_before_create_finding,
     company_country,
     company_domain,
     parse_int,
@@ -295,16 +297,11 @@ def _read_opportunities(table: CsvTable, batch: Batch, maps: ValueMaps) -> list[
                 "won_not_closed",
             )
             is_closed = True
-        _amount_warnings(rows, r.get("Amount", ""), amount)
+        if finding := amount_finding(r.get("Amount", ""), amount):
+            rows.warn("Amount", r.get("Amount", ""), *finding)
         closed_at = close if is_closed else None
-        if closed_at is not None and closed_at.date() < created.date():
-            rows.warn(
-                "CloseDate",
-                r["CloseDate"],
-                f"is before CreatedDate {r['CreatedDate']}",
-                "Kept as exported; cycle-time metrics leave such deals out.",
-                "close_before_create",
-            )
+        if closed_at is not None and (finding := close_before_create_finding(created, closed_at)):
+            rows.warn("CloseDate", r["CloseDate"], *finding)
         currency = r.get("CurrencyIsoCode", "").strip().upper() or maps.default_currency
         batch.opportunities.append(
             OpportunityRecord(
@@ -325,21 +322,6 @@ def _read_opportunities(table: CsvTable, batch: Batch, maps: ValueMaps) -> list[
         if partner := r.get("PartnerAccountId", "").strip():
             sourced_by.append(InvolvementRecord(ref, partner, "sourced", created, True))
     return sourced_by
-
-
-def _amount_warnings(rows: RowReader, text: str, amount: object) -> None:
-    if amount is None and rows.ok:
-        rows.warn(
-            "Amount",
-            text,
-            "is missing",
-            "The deal counts in win rates but not in revenue or ACV.",
-            "missing_amount",
-        )
-    elif amount is not None and amount < 0:  # type: ignore[operator]
-        rows.warn(
-            "Amount", text, "is negative", "Kept as exported; check the deal.", "negative_amount"
-        )
 
 
 def _read_opportunity_partners(table: CsvTable, batch: Batch, maps: ValueMaps) -> None:
