@@ -1,0 +1,66 @@
+import pytest
+
+from mutualist.matching.domains import domain_label, normalize_domain
+
+CASES = [
+    ("https://WWW.Acme.co.uk/about", "acme.co.uk"),
+    ("acme.com", "acme.com"),
+    ("ACME.COM.", "acme.com"),
+    ("http://acme.com:8080/x?y=1", "acme.com"),
+    ("info@acme.de", "acme.de"),
+    ("us.shop.acme.com", "acme.com"),
+    ("münchen.de", "xn--mnchen-3ya.de"),
+    ("xn--mnchen-3ya.de", "xn--mnchen-3ya.de"),
+    ("acme.myshopify.com", "acme.myshopify.com"),  # PSL private suffix: the shop's own domain
+    ("acme.de; acme.com", "acme.de"),
+    ("myshopify.com", None),
+    ("j.smith@gmail.com", None),
+    ("outlook.com", None),
+    ("https://www.linkedin.com/company/acme", None),
+    ("facebook.com/acme", None),
+    ("sites.google.com/view/acme", None),
+    ("192.168.0.1", None),
+    ("http://[2001:db8::1]/", None),
+    ("localhost", None),
+    ("acme.local", None),
+    ("n/a", None),
+    ("", None),
+    ("not a website", None),
+    ("-acme.com", None),
+    ("co.uk", None),
+    (None, None),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), CASES)
+def test_it_normalises_domains(raw: str | None, expected: str | None) -> None:
+    assert normalize_domain(raw) == expected
+
+
+def test_it_takes_the_label() -> None:
+    assert domain_label("acme.co.uk") == "acme"
+    assert domain_label("shop.myshopify.com") == "shop"
+
+
+def test_prepare_reduces_domains_like_normalize_domain() -> None:
+    import pyarrow as pa
+
+    from mutualist.matching.match import prepare
+
+    raw = [value for value, _ in CASES] + ["www.acme.com", "acme.github.io", "x.kawasaki.jp"]
+    n = len(raw)
+    table = pa.table(
+        {
+            "id": [str(i) for i in range(n)],
+            "name": ["Acme"] * n,
+            "domain": raw,
+            "country": [None] * n,
+            "registration_id": [None] * n,
+        },
+        schema=pa.schema(
+            [(c, pa.string()) for c in ("id", "name", "domain", "country", "registration_id")]
+        ),
+    )
+    prepared = prepare(table)
+    assert prepared["domain_norm"].to_pylist() == [normalize_domain(v) for v in raw]
+    assert prepared["domain_label"].to_pylist()[:2] == ["acme", "acme"]
