@@ -56,12 +56,14 @@ def _register_routers() -> None:
     from mutualist.crm.api import router as crm_router
     from mutualist.imports.api import router as imports_router
     from mutualist.insights.api import router as insights_router
+    from mutualist.overlaps.api import router as overlaps_router
     from mutualist.partners.api import router as partners_router
 
     api.add_router("/", partners_router)
     api.add_router("/", crm_router)
     api.add_router("/", imports_router)
     api.add_router("/", insights_router)
+    api.add_router("/", overlaps_router)
 
 
 _register_routers()

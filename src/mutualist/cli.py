@@ -13,10 +13,21 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mutualist import cli_mapping
+
 console = Console()
 err_console = Console(stderr=True)
 
-OWN_COMMANDS = ("demo", "serve", "synth", "token", "import", "metrics", "report")
+OWN_COMMANDS = (
+    "demo",
+    "serve",
+    "synth",
+    "token",
+    "import",
+    "metrics",
+    "report",
+    *cli_mapping.COMMANDS,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("username")
     revoke = token_sub.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("token_id", type=int)
+    cli_mapping.add_parsers(sub)
     return parser
 
 
@@ -125,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "synth":
         return _synth(args)
+    if args.command == "map":
+        return cli_mapping.run_map(args)
+    if args.command == "blind-tokens":
+        return cli_mapping.run_blind_tokens(args)
     if args.command == "demo":
         os.environ.setdefault("MUTUALIST_MODE", "demo")
     _setup_django()
@@ -138,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             "import": _import,
             "metrics": _metrics,
             "report": _report,
+            "resolve": cli_mapping.run_resolve,
         }[args.command]
         return handler(args)
     except ImproperlyConfigured as exc:

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "mutualist.crm",
     "mutualist.imports",
     "mutualist.insights",
+    "mutualist.overlaps",
 ]
 
 MIDDLEWARE = [

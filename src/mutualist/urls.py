@@ -14,4 +14,5 @@ urlpatterns = [
     path("settings/", include("mutualist.accounts.urls")),
     path("imports/", include("mutualist.imports.urls")),
     path("board/", include("mutualist.insights.urls")),
+    path("mapping/", include("mutualist.overlaps.urls")),
 ]

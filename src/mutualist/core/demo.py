@@ -14,6 +14,7 @@ from mutualist.accounts import actions as account_actions
 from mutualist.accounts.models import User
 from mutualist.accounts.roles import Role
 from mutualist.crm import actions as crm_actions
+from mutualist.overlaps import demo as overlaps_demo
 from mutualist.partners.choices import Status
 from mutualist.partners.models import Partner
 from mutualist.synth import SIZES, Ecosystem, generate
@@ -86,6 +87,9 @@ def load(eco: Ecosystem, progress: Callable[[str, int], None] | None = None) -> 
         None, eco.tables, source_system=SOURCE_SYSTEM, owners=managers, progress=progress
     )
     logins += _partner_logins()
+    if progress:
+        progress("account mapping", 0)
+    overlaps_demo.load()
     return logins
 
 
