@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from mutualist.crm.models import Account
 from mutualist.overlaps import actions
 from mutualist.overlaps.models import AccountList, AccountResolution, Company, PartnerAccount
@@ -71,3 +74,17 @@ def test_uploading_the_same_list_again_gives_the_same_links(mapped: Mapped) -> N
     again = upload(mapped, acme_csv(mapped))
     assert again.status == AccountList.Status.SUCCEEDED
     assert sorted(PartnerAccount.objects.values_list("external_id", "company_id")) == before
+
+
+def test_an_import_that_adds_accounts_resolves_them_afterwards(
+    mapped: Mapped, django_capture_on_commit_callbacks: Any
+) -> None:
+    from mutualist.imports.actions import run_import
+    from mutualist.imports.sources import read_files
+
+    sample = Path(__file__).resolve().parents[3] / "shared" / "data" / "salesforce-sample"
+    batch = read_files("salesforce", sorted(sample.glob("*.csv")), {})
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_import(mapped.world.cpo, "salesforce", batch)
+    assert run.counts["accounts"]["created"] > 0
+    assert not Account.objects.filter(resolution__isnull=True).exists()

@@ -124,7 +124,16 @@ def run_import(
         status, message = ImportRun.Status.NO_CHANGES, "Every record was already up to date."
     else:
         status, message = ImportRun.Status.SUCCEEDED, f"{changed:,} records created or updated."
+        if summary.get("accounts", {}).get("created"):
+            _resolve_new_accounts_later()
     return _finish(run, status, problems, summary, message)
+
+
+def _resolve_new_accounts_later() -> None:
+    """New accounts are resolved to companies once, in the background, for account mapping."""
+    from mutualist.overlaps.tasks import resolve_vendor_accounts
+
+    transaction.on_commit(resolve_vendor_accounts.enqueue)
 
 
 def _finish(
