@@ -50,8 +50,12 @@ def test_it_matches_a_rare_name_in_a_compatible_country() -> None:
 
 
 def test_it_does_not_match_delta_air_lines_with_delta_faucet() -> None:
-    ours = side(("o1", "Delta Air Lines, Inc.", None, "US", None), ("o2", "Delta", None, "US", None))
-    theirs = side(("t1", "Delta Faucet Inc", None, "US", None), ("t2", "Delta Faucet", None, None, None))
+    ours = side(
+        ("o1", "Delta Air Lines, Inc.", None, "US", None), ("o2", "Delta", None, "US", None)
+    )
+    theirs = side(
+        ("t1", "Delta Faucet Inc", None, "US", None), ("t2", "Delta Faucet", None, None, None)
+    )
     assert match_accounts(ours, theirs).num_rows == 0
 
 

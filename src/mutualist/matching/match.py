@@ -5,11 +5,11 @@ The cascade (account-mapping reference, section 7.1), precision first:
 - exact: same registrable domain, or same registration id. One-to-many is allowed here (two CRM
   records of one company are both matched). Keys shared by more than KEY_GROUP_CAP records on a
   side (a parent's website copied onto its subsidiaries) are not exact evidence.
-- high: same normalised name, unique on both sides, no conflicting country, domain or
-  registration id.
-- medium: a scored fuzzy match (Jaro-Winkler on the core name, plus agreement of country, domain
-  label and name rarity) above MEDIUM_MIN, kept only when both records are each other's single
-  best counterpart.
+- high / medium: name evidence in points (HIGH_EVIDENCE, MEDIUM_EVIDENCE): how alike the names
+  are, how many other records share the name, and how many of country, legal form, generic word
+  and domain label agree. Any conflict (two different countries, legal forms, generic words or
+  registration ids, or domains with unrelated labels) rules a pair out. A name pair is kept only
+  when both records are each other's single best counterpart; a tie keeps neither.
 
 Everything runs in DuckDB over Arrow tables; Python touches only unique non-ASCII names, unique
 domains the SQL cannot reduce on its own, and unique country spellings.
@@ -59,8 +59,8 @@ FUZZY_BLOCK_CAP = 400  # pairs a (country, token) block may create
 # extra record sharing the name (at most 2). Measured on synth.py data: 4+ points is 0.99
 # precise, 3 points about 0.95, 2 points 0.85 (before one-to-one resolution).
 FUZZY_MIN = 0.95
-HIGH_EVIDENCE = int(os.environ.get("MUTUALIST_MATCH_HIGH", "4"))
-MEDIUM_EVIDENCE = int(os.environ.get("MUTUALIST_MATCH_MEDIUM", "3"))
+HIGH_EVIDENCE = 4
+MEDIUM_EVIDENCE = 3
 DUCKDB_MEMORY = os.environ.get("MUTUALIST_MATCH_MEMORY", "2500MB")
 
 # Spellings CRMs use that lib.countries does not know (after lowercasing, accents and dots removed).
@@ -272,6 +272,13 @@ def run_match(
         unusable = {}
         for side in ("ours", "theirs"):
             con.execute(f"CREATE TEMP TABLE {side} AS {_side_sql(_prepared_sql(f'src_{side}'))}")
+            # How many records of this side share each key: the uniqueness guards.
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE {side} AS SELECT *,
+                    count(*) OVER (PARTITION BY n) AS nf, count(*) OVER (PARTITION BY c) AS cf,
+                    count(*) OVER (PARTITION BY d) AS df, count(*) OVER (PARTITION BY r) AS rf
+                FROM {side}"""
+            )
             rows = con.sql(f"SELECT count(*) FILTER (bad_domain) FROM {side}").fetchall()
             unusable[side] = int(rows[0][0])
         _report(progress, "finding candidates", 0.3)
@@ -327,21 +334,6 @@ def _candidates(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _score(con: duckdb.DuckDBPyConnection) -> None:
-    for side, alias in (("ours", "a"), ("theirs", "b")):
-        con.execute(
-            f"""CREATE TEMP TABLE freq_{alias} AS
-            SELECT i,
-                count(*) OVER (PARTITION BY n) AS n_{alias},
-                count(*) OVER (PARTITION BY c) AS c_{alias},
-                count(*) OVER (PARTITION BY d) AS d_{alias},
-                count(*) OVER (PARTITION BY r) AS r_{alias}
-            FROM {side}"""
-        )
-    con.execute(
-        """CREATE TEMP TABLE names_ab AS
-        SELECT n, count(*) AS cnt FROM (SELECT n FROM ours UNION ALL SELECT n FROM theirs)
-        GROUP BY n"""
-    )
     con.execute(
         f"""CREATE TEMP TABLE scored AS
         WITH f AS (
@@ -349,10 +341,9 @@ def _score(con: duckdb.DuckDBPyConnection) -> None:
                 a.n AS an, b.n AS bn, a.c AS ac, b.c AS bc, a.d AS ad, b.d AS bd,
                 a.l AS al, b.l AS bl, a.k AS ak, b.k AS bk, a.r AS ar, b.r AS br,
                 a.lf AS alf, b.lf AS blf, a.gw AS agw, b.gw AS bgw,
-                fa.n_a, fa.c_a, fa.d_a, fa.r_a, fb.n_b, fb.c_b, fb.d_b, fb.r_b
-            FROM candidates p
-            JOIN ours a ON a.i = p.ia JOIN theirs b ON b.i = p.ib
-            JOIN freq_a fa ON fa.i = p.ia JOIN freq_b fb ON fb.i = p.ib
+                a.nf AS n_a, a.cf AS c_a, a.df AS d_a, a.rf AS r_a,
+                b.nf AS n_b, b.cf AS c_b, b.df AS d_b, b.rf AS r_b
+            FROM candidates p JOIN ours a ON a.i = p.ia JOIN theirs b ON b.i = p.ib
         ), g AS (
             SELECT *,
                 ad = bd AND d_a <= {KEY_GROUP_CAP} AND d_b <= {KEY_GROUP_CAP} AS same_domain,

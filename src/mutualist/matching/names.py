@@ -23,8 +23,8 @@ from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 
-# Passes of trailing-form stripping; "Acme Holdings GmbH & Co. KG" needs two.
-PASSES = 4
+# One pass strips the whole run of trailing forms ("co ltd", "holdings gmbh").
+PASSES = 1
 
 _BRACKETS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _DROP = re.compile("[.'`\u2018\u2019\u00b4]")  # dots, apostrophes and acute/grave accents
@@ -64,7 +64,8 @@ def fold(name: str) -> str:
 def fold_sql(column: str) -> str:
     """DuckDB expression doing `fold` for an ASCII-only VARCHAR column."""
     unbracketed = rf"regexp_replace({column}, '\([^()]*\)|\[[^\[\]]*\]', ' ', 'g')"
-    chosen = f"CASE WHEN regexp_matches({unbracketed}, '[A-Za-z0-9]') THEN {unbracketed} ELSE {column} END"
+    chosen = f"""CASE WHEN NOT (contains({column}, '(') OR contains({column}, '[')) THEN {column}
+        WHEN regexp_matches({unbracketed}, '[A-Za-z0-9]') THEN {unbracketed} ELSE {column} END"""
     text = f"regexp_replace(lower({chosen}), '[.''`]', '', 'g')"
     text = f"replace({text}, '&', ' and ')"
     text = f"trim(regexp_replace({text}, '[^a-z0-9]+', ' ', 'g'))"
@@ -92,7 +93,8 @@ def _alternation(words: list[str]) -> str:
     for word in words:
         if re.search(r"[^\w ]", word):
             raise ValueError(f"list entry {word!r} would need regex escaping")
-    return " (" + "|".join(words) + ")$"
+    # A run of trailing forms in one match; each needs a space before it, so the first word stays.
+    return "( (?:" + "|".join(words) + "))+$"
 
 
 @cache
