@@ -13,7 +13,7 @@ from ninja import NinjaAPI
 from ninja.security import HttpBearer, django_auth
 
 from mutualist.accounts.access import user_for_token
-from mutualist.lib.errors import Conflict, NotAllowed, ValidationFailed
+from mutualist.lib.errors import Conflict, NotAllowed, RateLimited, ValidationFailed
 
 
 class TokenAuth(HttpBearer):
@@ -52,7 +52,13 @@ def on_conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc)}, status=409)
 
 
+@api.exception_handler(RateLimited)
+def on_rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=429)
+
+
 def _register_routers() -> None:
+    from mutualist.cosell.api import router as cosell_router
     from mutualist.crm.api import router as crm_router
     from mutualist.imports.api import router as imports_router
     from mutualist.insights.api import router as insights_router
@@ -64,6 +70,7 @@ def _register_routers() -> None:
     api.add_router("/", imports_router)
     api.add_router("/", insights_router)
     api.add_router("/", overlaps_router)
+    api.add_router("/", cosell_router)
 
 
 _register_routers()

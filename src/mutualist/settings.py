@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "mutualist.imports",
     "mutualist.insights",
     "mutualist.overlaps",
+    "mutualist.cosell",
 ]
 
 MIDDLEWARE = [
@@ -130,6 +131,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mutualist.core.context.site",
+                "mutualist.cosell.context.unread",
             ],
         },
     },

@@ -15,4 +15,5 @@ urlpatterns = [
     path("imports/", include("mutualist.imports.urls")),
     path("board/", include("mutualist.insights.urls")),
     path("mapping/", include("mutualist.overlaps.urls")),
+    path("cosell/", include("mutualist.cosell.urls")),
 ]

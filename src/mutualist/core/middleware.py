@@ -5,7 +5,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from mutualist.lib.errors import Conflict, NotAllowed
+from mutualist.lib.errors import Conflict, NotAllowed, RateLimited
 
 
 class ActionErrorsMiddleware:
@@ -22,4 +22,6 @@ class ActionErrorsMiddleware:
             return render(request, "core/refused.html", {"message": str(exc)}, status=403)
         if isinstance(exc, Conflict):
             return render(request, "core/refused.html", {"message": str(exc)}, status=409)
+        if isinstance(exc, RateLimited):
+            return render(request, "core/refused.html", {"message": str(exc)}, status=429)
         return None

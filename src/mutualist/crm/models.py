@@ -130,6 +130,9 @@ class Lead(ExternalRecord):
     account = models.ForeignKey(
         Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )
+    # Where and what the lead is, for routing it to a partner (the account's, when it has one).
+    country = models.CharField(max_length=2, blank=True)
+    industry = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

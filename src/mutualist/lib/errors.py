@@ -17,3 +17,7 @@ class NotAllowed(Exception):
 
 class Conflict(Exception):
     """The request is valid but the current state forbids it (deleting a partner with deals)."""
+
+
+class RateLimited(Exception):
+    """Too many requests of one kind in a window; the message says when to try again."""

@@ -23,6 +23,9 @@ class Company(models.Model):
     a partner's accounts are matched to the same registry, so an overlap is a join on company."""
 
     name = models.CharField(max_length=255)
+    # The normalised name (legal forms, punctuation, case removed): with the country, how a
+    # company without a domain is found, e.g. by the deal-registration check.
+    name_key = models.CharField(max_length=255, blank=True)
     domain = models.CharField(max_length=253, blank=True, db_index=True)
     country = models.CharField(max_length=2, blank=True)
     registration_id = models.CharField(max_length=64, blank=True)
@@ -30,6 +33,7 @@ class Company(models.Model):
 
     class Meta:
         verbose_name_plural = "companies"
+        indexes = [models.Index(fields=["name_key", "country"])]
 
     def __str__(self) -> str:
         return self.name

@@ -19,6 +19,7 @@ from mutualist.matching.blind import blind_tokens, match_tokens
 from mutualist.matching.domains import normalize_domain
 from mutualist.matching.match import match_accounts
 from mutualist.matching.records import ACCOUNT_COLUMNS
+from mutualist.overlaps.keys import name_key
 from mutualist.overlaps.models import AccountResolution, Company
 
 Progress = Callable[[str, float], None]
@@ -101,7 +102,11 @@ def new_companies_for(unmatched: list[Account]) -> dict[int, Company]:
             company_of[account.pk] = by_domain[domain]
             continue
         company = Company(
-            name=account.name, domain=domain, country=account.country, registration_id=""
+            name=account.name,
+            name_key=name_key(account.name),
+            domain=domain,
+            country=account.country,
+            registration_id="",
         )
         company_of[account.pk] = company
         if domain:
