@@ -59,6 +59,7 @@ def on_rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
 
 def _register_routers() -> None:
     from mutualist.cosell.api import router as cosell_router
+    from mutualist.cosell.api_routing import router as routing_router
     from mutualist.crm.api import router as crm_router
     from mutualist.imports.api import router as imports_router
     from mutualist.insights.api import router as insights_router
@@ -71,6 +72,7 @@ def _register_routers() -> None:
     api.add_router("/", insights_router)
     api.add_router("/", overlaps_router)
     api.add_router("/", cosell_router)
+    api.add_router("/", routing_router)
 
 
 _register_routers()

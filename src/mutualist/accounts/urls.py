@@ -7,4 +7,5 @@ from mutualist.accounts import views
 urlpatterns = [
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views.revoke_token, name="token-revoke"),
+    path("people/", views.people, name="people"),
 ]

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from mutualist.core.summary import ecosystem_summary
+from mutualist.cosell.portal import portal_summary
 from mutualist.crm.access import leads_visible_to, opportunities_visible_to
 
 
@@ -20,6 +21,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "account"
         )[:10]
         ctx["recent_leads"] = leads_visible_to(request.user)[:10]
+        ctx["portal"] = portal_summary(request.user)
         return render(request, "core/portal_home.html", ctx)
     return render(request, "core/home.html", ctx)
 

@@ -242,3 +242,20 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class Announcement(models.Model):
+    """News from the vendor to its partners: to all, or to one tier or one partner type."""
+
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    tier = models.CharField(max_length=16, blank=True)  # blank: every tier
+    partner_type = models.CharField(max_length=32, blank=True)  # blank: every type
+    published_at = models.DateTimeField(db_index=True)
+    created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title

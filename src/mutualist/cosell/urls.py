@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from mutualist.cosell import views
 
@@ -18,4 +18,6 @@ urlpatterns = [
         name="registration-act",
     ),
     path("notifications/", views.notifications, name="notifications"),
+    path("announcements/", views.announcement_list, name="announcements"),
+    path("", include("mutualist.cosell.routing_urls")),
 ]

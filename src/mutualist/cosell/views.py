@@ -14,12 +14,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mutualist.accounts.access import acting_user
-from mutualist.cosell import access, registrations, sla
+from mutualist.accounts.roles import PARTNER_EDITORS
+from mutualist.cosell import access, announcements, registrations, sla
 from mutualist.cosell.forms import RegistrationForm
 from mutualist.cosell.models import DealRegistration, Notification
 from mutualist.lib.errors import ValidationFailed
 from mutualist.lib.forms import add_action_errors
 from mutualist.lib.listing import Column, render_filtered_list, render_list
+from mutualist.partners.choices import PartnerType, Tier
 
 STATUSES = tuple(DealRegistration.Status.values)
 COLUMNS = [
@@ -164,3 +166,22 @@ def notifications(request: HttpRequest) -> HttpResponseBase:
     if request.method == "GET" and request.GET.get("format") != "csv":
         rows.filter(read_at__isnull=True).update(read_at=timezone.now())
     return response
+
+
+@login_required
+def announcement_list(request: HttpRequest) -> HttpResponse:
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            announcements.publish(acting_user(request), request.POST)
+            return redirect("announcements")
+        except ValidationFailed as exc:
+            errors = exc.errors
+    ctx = {
+        "items": announcements.visible_to(request.user)[:50],
+        "can_publish": getattr(request.user, "role", "") in PARTNER_EDITORS,
+        "tiers": Tier.choices,
+        "types": PartnerType.choices,
+        "errors": errors,
+    }
+    return render(request, "cosell/announcements.html", ctx, status=400 if errors else 200)

@@ -131,8 +131,9 @@ class Lead(ExternalRecord):
         Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )
     # Where and what the lead is, for routing it to a partner (the account's, when it has one).
-    country = models.CharField(max_length=2, blank=True)
-    industry = models.CharField(max_length=64, blank=True)
+    # A database default too: the bulk loaders name their columns and leave these out.
+    country = models.CharField(max_length=2, blank=True, default="", db_default="")
+    industry = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
