@@ -160,3 +160,13 @@ def world(db: Any) -> World:
         acme_lead=acme_lead,
         globex_lead=globex_lead,
     )
+
+
+@pytest.fixture
+def resolved(world: World) -> World:
+    """The personas with the vendor's accounts resolved to companies (account mapping's
+    registry), which deal registration and referrals look companies up in."""
+    from mutualist.overlaps.actions import resolve_vendor_accounts
+
+    resolve_vendor_accounts()
+    return world

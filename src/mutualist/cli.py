@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mutualist import cli_mapping
+from mutualist import cli_cosell, cli_mapping
 
 console = Console()
 err_console = Console(stderr=True)
@@ -27,6 +27,7 @@ OWN_COMMANDS = (
     "metrics",
     "report",
     *cli_mapping.COMMANDS,
+    "sweep",
 )
 
 
@@ -108,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     revoke = token_sub.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("token_id", type=int)
     cli_mapping.add_parsers(sub)
+    cli_cosell.add_parser(sub)
     return parser
 
 
@@ -155,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             "metrics": _metrics,
             "report": _report,
             "resolve": cli_mapping.run_resolve,
+            "sweep": cli_cosell.run_sweep,
         }[args.command]
         return handler(args)
     except ImproperlyConfigured as exc:

@@ -3,11 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pytest
 from django.utils import timezone
-
-from mutualist.overlaps.actions import resolve_vendor_accounts
-from tests.conftest import World
 
 
 def deal(**overrides: Any) -> dict[str, Any]:
@@ -24,10 +20,3 @@ def deal(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
-
-
-@pytest.fixture
-def resolved(world: World) -> World:
-    """The shared personas with the vendor's accounts resolved to companies."""
-    resolve_vendor_accounts()
-    return world

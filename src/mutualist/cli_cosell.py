@@ -1,0 +1,33 @@
+"""`mutualist sweep`: the time-driven part of co-selling, for cron (every 15 minutes, say).
+
+Expires registration protection that ran out, reminds partners before it does, and re-routes
+lead offers whose answer time passed. Each step is idempotent: running it twice does nothing new.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.console import Console
+
+console = Console()
+
+
+def add_parser(sub: Any) -> None:
+    sub.add_parser(
+        "sweep", help="expire protections, send reminders, re-route unanswered leads (cron)"
+    )
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    del args
+    from mutualist.cosell import registrations, routing
+
+    done = registrations.sweep()
+    rerouted = routing.sweep_offers()
+    console.print(
+        f"Registrations: {done['expired']} expired, {done['reminded']} reminded. "
+        f"Lead offers: {rerouted} past their answer time, re-routed."
+    )
+    return 0
