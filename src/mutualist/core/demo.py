@@ -13,6 +13,7 @@ from django.db.models import Count
 from mutualist.accounts import actions as account_actions
 from mutualist.accounts.models import User
 from mutualist.accounts.roles import Role
+from mutualist.cosell import demo as cosell_demo
 from mutualist.crm import actions as crm_actions
 from mutualist.overlaps import demo as overlaps_demo
 from mutualist.partners.choices import Status
@@ -90,6 +91,7 @@ def load(eco: Ecosystem, progress: Callable[[str, int], None] | None = None) -> 
     if progress:
         progress("account mapping", 0)
     overlaps_demo.load()
+    cosell_demo.load()
     return logins
 
 
