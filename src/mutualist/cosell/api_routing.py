@@ -1,6 +1,7 @@
-"""Lead routing and referrals over HTTP: the same access rules and actions as the pages."""
+"""Lead routing and referrals over HTTP: the same access rules and actions as the pages.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: Ninja reads the `Query[...]` annotations at
+import time."""
 
 from datetime import datetime
 from decimal import Decimal

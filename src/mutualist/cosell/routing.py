@@ -30,16 +30,17 @@ from mutualist.cosell.access import offers_visible_to
 from mutualist.cosell.models import LeadOffer
 from mutualist.cosell.notify import deciders_for, notify, partner_people
 from mutualist.crm.choices import InvolvementRole, LeadStatus
-from mutualist.crm.models import Lead, PartnerInvolvement
+from mutualist.crm.models import Lead
 from mutualist.lib.countries import COUNTRY_CODES
 from mutualist.lib.errors import Conflict, NotAllowed, ValidationFailed
 from mutualist.partners.choices import PartnerType, SegmentKind, Status, Tier
-from mutualist.partners.models import Partner
+from mutualist.partners.models import Partner, Segment
 
 MAX_OPEN_OFFERS = 10
 DEFAULT_SLA_HOURS = 48
 MAX_SLA_HOURS = 24 * 14
 MIN_FOR_MEDIAN = 5
+ROUTABLE = (LeadStatus.OPEN, LeadStatus.WORKING)
 Offer = LeadOffer.Status
 
 # Points per factor. Geography and industry decide most; type, tier and capacity break ties.
@@ -147,13 +148,12 @@ def _technologies_of(lead: Lead) -> frozenset[str]:
     were on its deals as technology partners."""
     if lead.account_id is None:
         return frozenset()
-    codes = (
-        PartnerInvolvement.objects.filter(
-            opportunity__account_id=lead.account_id, role=InvolvementRole.TECHNOLOGY
-        )
-        .filter(partner__segments__kind=SegmentKind.TECHNOLOGY)
-        .values_list("partner__segments__code", flat=True)
-    )
+    # One filter() call, so the kind and the involvement constrain the same segment row.
+    codes = Segment.objects.filter(
+        kind=SegmentKind.TECHNOLOGY,
+        partners__involvements__role=InvolvementRole.TECHNOLOGY,
+        partners__involvements__opportunity__account_id=lead.account_id,
+    ).values_list("code", flat=True)
     return frozenset(codes)
 
 
@@ -284,8 +284,10 @@ def offer_url(offer: LeadOffer) -> str:
 
 
 def _require_routable(lead: Lead) -> None:
-    if lead.status == LeadStatus.CONVERTED:
-        raise Conflict(f"{lead.company} is converted already; only open leads are routed.")
+    if lead.status not in ROUTABLE:
+        raise Conflict(
+            f"{lead.company} is {lead.get_status_display().lower()}; only open leads are routed."
+        )
     if lead.partner_id is not None:
         raise Conflict(f"{lead.company} is already with {lead.partner}; it needs no routing.")
     if LeadOffer.objects.filter(lead=lead, status=Offer.OFFERED).exists():
@@ -374,7 +376,7 @@ def _reroute(lead: Lead, previous: LeadOffer, now: datetime) -> LeadOffer | None
     """After a decline or an expiry: offer the lead to the next partner by rule, with the same
     answer time; tell the deciders when nobody is left."""
     lead = Lead.objects.select_for_update().select_related("account", "partner").get(pk=lead.pk)
-    if lead.status == LeadStatus.CONVERTED or lead.partner_id is not None:
+    if lead.status not in ROUTABLE or lead.partner_id is not None:
         return None
     suggestions = suggest_partners(lead, limit=1)
     if suggestions:
@@ -466,8 +468,10 @@ def sweep_offers(now: datetime | None = None) -> int:
     """Expire the offers past their deadline and route each lead on. Returns how many expired.
     Each offer is its own transaction, so one failure does not undo the others."""
     now = now or timezone.now()
-    overdue = LeadOffer.objects.filter(status=Offer.OFFERED, respond_by__lt=now).values_list(
-        "pk", flat=True
+    overdue = (
+        LeadOffer.objects.filter(status=Offer.OFFERED, respond_by__lt=now)
+        .order_by("respond_by", "pk")
+        .values_list("pk", flat=True)
     )
     expired = 0
     for offer_id in list(overdue):
@@ -596,7 +600,7 @@ def filter_offers(
 def unrouted_leads() -> QuerySet[Lead]:
     """Open leads with no partner and no unanswered offer: the ones waiting for routing."""
     return (
-        Lead.objects.filter(partner__isnull=True, status__in=[LeadStatus.OPEN, LeadStatus.WORKING])
+        Lead.objects.filter(partner__isnull=True, status__in=ROUTABLE)
         .exclude(pk__in=LeadOffer.objects.filter(status=Offer.OFFERED).values("lead_id"))
         .order_by("-created_at", "-id")
     )
