@@ -15,7 +15,6 @@ from tests.conftest import T0, World
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.urls("tests.cosell.routing_test_urls"),
 ]
 
 

@@ -22,8 +22,6 @@ from mutualist.crm.models import Lead
 from mutualist.partners.models import Partner
 from tests.conftest import PASSWORD, T0, World, make_partner
 
-pytestmark = pytest.mark.urls("tests.cosell.routing_test_urls")
-
 API = "/api/v1"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -97,7 +98,8 @@ def test_it_links_an_exact_and_a_typo_pair_but_not_a_namesake() -> None:
         one_to_one_links=False,
     )
     assert links(result) == {("l1", "r1"), ("l2", "r2")}
-    probability = dict(zip(result["left_id"].to_pylist(), result["probability"].to_pylist()))
+    ids, probabilities = result["left_id"].to_pylist(), result["probability"].to_pylist()
+    probability = dict(zip(ids, probabilities, strict=True))
     assert probability["l1"] > probability["l2"] > 0.5
 
 
@@ -115,5 +117,42 @@ def test_it_rejects_missing_columns_and_empty_blocking() -> None:
         link_records(
             table, table, id_column="id", comparisons=[Comparison("city")], blocking=[["last"]]
         )
-    with pytest.raises(ValueError, match="blocking"):
+    with pytest.raises(ValueError, match="key sets"):
         link_records(table, table, id_column="id", comparisons=[Comparison("last")], blocking=[])
+
+
+def test_it_returns_no_links_when_no_pair_shares_a_blocking_key() -> None:
+    left = people(("l1", "John", "Smith", "19800101"))
+    right = people(("r1", "Anna", "Brown", "19601111"))
+    result = link_records(
+        left, right, id_column="id", comparisons=[Comparison("first")], blocking=[["last"]]
+    )
+    assert result.num_rows == 0
+    assert result.column_names == ["left_id", "right_id", "probability"]
+
+
+@pytest.mark.parametrize(
+    ("comparison", "left", "right", "level"),
+    [
+        (Comparison("x"), "a", "a", 0),
+        (Comparison("x"), "a", "b", 1),
+        (Comparison("x"), None, "b", -1),
+        (Comparison("x", "jaro_winkler", (0.9, 0.7)), "martha", "marhta", 1),
+        (Comparison("x", "jaro_winkler", (0.9, 0.7)), "dixon", "dicksonx", 2),
+        (Comparison("x", "jaro_winkler", (0.9, 0.7)), "abc", "xyz", 3),
+        (Comparison("x", "levenshtein", (1, 2)), "2000", "2010", 1),
+        (Comparison("x", "levenshtein", (1, 2)), "2000", "3010", 2),
+        (Comparison("x", "numeric", (5.0,)), "100", "104.5", 1),
+        (Comparison("x", "numeric", (5.0,)), "100", "n/a", 2),
+        (Comparison("x", "date", (365,)), "19800101", "19800110", 1),  # typo
+        (Comparison("x", "date", (365,)), "19800101", "19800715", 2),  # within a year
+        (Comparison("x", "date", (365,)), "19800101", "19870905", 3),
+    ],
+)
+def test_comparison_levels(
+    comparison: Comparison, left: str | None, right: str | None, level: int
+) -> None:
+    sql = comparison.level_sql("a", "b")
+    query = f"SELECT {sql} FROM (SELECT ?::VARCHAR AS a, ?::VARCHAR AS b)"
+    assert duckdb.connect().execute(query, [left, right]).fetchall() == [(level,)]
+    assert level < comparison.levels
