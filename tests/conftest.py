@@ -170,3 +170,8 @@ def resolved(world: World) -> World:
 
     resolve_vendor_accounts()
     return world
+
+
+# The account-mapping world, for the tests of every app that need one (imported last: it builds
+# on the personas above).
+from tests.overlaps.conftest import mapped  # noqa: E402, F401

@@ -14,8 +14,6 @@ from typing import Any
 
 import pytest
 
-from tests.overlaps.conftest import mapped  # noqa: F401  (the account-mapping world, for its browser tests)
-
 CHROMIUM_FLAGS = [
     "--headless=new",
     "--no-sandbox",

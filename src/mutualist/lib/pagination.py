@@ -29,8 +29,10 @@ class PagePagination(PaginationBase):
         self, queryset: QuerySet[Any], pagination: Any, request: HttpRequest, **params: Any
     ) -> dict[str, Any]:
         start = (pagination.page - 1) * pagination.page_size
+        # A queryset, or anything that counts itself and slices (a list of computed rows).
+        count = len(queryset) if isinstance(queryset, list) else queryset.count()
         return {
-            "count": queryset.count(),
+            "count": count,
             "page": pagination.page,
             "page_size": pagination.page_size,
             "items": list(queryset[start : start + pagination.page_size]),
