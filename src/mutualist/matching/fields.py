@@ -40,7 +40,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["Comparison", "link_records"]
+__all__ = ["Comparison", "link_records", "one_to_one"]
 
 Kind = Literal["exact", "jaro_winkler", "levenshtein", "numeric", "date"]
 Array = np.ndarray
@@ -80,8 +80,7 @@ class Comparison:
         conditions = [f"{left} = {right}"]
         if self.kind == "jaro_winkler":
             conditions += [
-                f"jaro_winkler_similarity({left}, {right}) >= {float(t)!r}"
-                for t in self.thresholds
+                f"jaro_winkler_similarity({left}, {right}) >= {float(t)!r}" for t in self.thresholds
             ]
         elif self.kind == "levenshtein":
             conditions += [f"levenshtein({left}, {right}) <= {int(t)}" for t in self.thresholds]
@@ -157,8 +156,8 @@ def _register(
 
 def _candidates(con: duckdb.DuckDBPyConnection, blocking: Sequence[Sequence[str]]) -> None:
     """Table ``pairs(lr, rr, rules)``: each blocked pair once, ``rules`` a bitmask of rules."""
-    if not blocking or any(not rule for rule in blocking):
-        raise ValueError("blocking needs at least one non-empty key set")
+    if not blocking or any(not rule for rule in blocking) or len(blocking) > 62:
+        raise ValueError("blocking needs 1 to 62 non-empty key sets")
     joins = []
     for k, rule in enumerate(blocking):
         on = " AND ".join(f"l.{_ident(c)} = r.{_ident(c)}" for c in rule)
@@ -205,9 +204,7 @@ def _estimate_u(
 ) -> list[Array]:
     rng = np.random.default_rng(seed)
     k = min(u_pairs, n_left * n_right)
-    sample = pa.table(
-        {"lr": rng.integers(n_left, size=k), "rr": rng.integers(n_right, size=k)}
-    )
+    sample = pa.table({"lr": rng.integers(n_left, size=k), "rr": rng.integers(n_right, size=k)})
     con.register("u_sample", sample)
     gamma = _gamma(con, "u_sample", comparisons)["gamma"]
     u = []
@@ -231,7 +228,8 @@ def _em(
     m = [x.copy() for x in m]
     log_u = [np.log(x) for x in u]
     rounds = 0
-    for rounds in range(1, EM_ITERATIONS + 1):  # noqa: B007 (rounds is reported)
+    while rounds < EM_ITERATIONS:
+        rounds += 1
         logit = np.full(len(gamma), math.log(prior / (1 - prior)))
         for j in active:
             g = gamma[:, j]
@@ -360,6 +358,9 @@ def link_records(
     """
     if not comparisons:
         raise ValueError("need at least one comparison")
+    if left.num_rows == 0 or right.num_rows == 0:
+        empty = {"lr": np.zeros(0, np.int64), "rr": np.zeros(0, np.int64)}
+        return _result(left, right, id_column, empty, np.zeros(0), np.zeros(0), None)
     con = duckdb.connect()
     try:
         columns = _columns(comparisons, blocking)
@@ -367,10 +368,10 @@ def link_records(
         _register(con, "r", right, id_column, columns)
         _candidates(con, blocking)
         candidates = _gamma(con, "pairs", comparisons)
+        if len(candidates["lr"]) == 0:
+            return _result(left, right, id_column, candidates, np.zeros(0), np.zeros(0), None)
         u = _estimate_u(con, comparisons, left.num_rows, right.num_rows, u_pairs, seed)
-        model = _estimate_m(
-            comparisons, blocking, candidates, u, left.num_rows * right.num_rows
-        )
+        model = _estimate_m(comparisons, blocking, candidates, u, left.num_rows * right.num_rows)
         probability = _score(con, comparisons, model, candidates)
     finally:
         con.close()
@@ -379,6 +380,21 @@ def link_records(
         lr, rr = candidates["lr"][keep], candidates["rr"][keep]
         keep = keep[one_to_one(lr, rr, probability[keep])]
     keep = keep[np.argsort(-probability[keep], kind="stable")]
+    return _result(
+        left, right, id_column, candidates, keep, probability, model.to_json(comparisons)
+    )
+
+
+def _result(
+    left: pa.Table,
+    right: pa.Table,
+    id_column: str,
+    candidates: dict[str, Array],
+    keep: Array,
+    probability: Array,
+    model: str | None,
+) -> pa.Table:
+    keep = keep.astype(np.int64)
     result = pa.table(
         {
             "left_id": left[id_column].take(pa.array(candidates["lr"][keep])).cast(pa.string()),
@@ -386,5 +402,4 @@ def link_records(
             "probability": pa.array(probability[keep], pa.float64()),
         }
     )
-    metadata = {MODEL_KEY: model.to_json(comparisons).encode()}
-    return result.replace_schema_metadata(metadata)
+    return result.replace_schema_metadata({MODEL_KEY: (model or "{}").encode()})
