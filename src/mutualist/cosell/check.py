@@ -18,7 +18,7 @@ from django.db.models import Q
 from mutualist.cosell.models import DealRegistration, RegistrationClaim, RegistrationRules
 from mutualist.crm.choices import AccountLifecycle
 from mutualist.crm.models import Account, Opportunity
-from mutualist.overlaps.models import Company
+from mutualist.overlaps.companies import Identity, find_companies
 
 LIVE = (DealRegistration.Status.PENDING, DealRegistration.Status.APPROVED)
 
@@ -43,16 +43,6 @@ class Outcome:
 
 def claim_keys(domain_key: str, name_key: str, country: str) -> list[str]:
     return [f"d:{domain_key}"] if domain_key else [f"n:{name_key}|{country}"]
-
-
-def _companies(domain_key: str, name_key: str, country: str) -> list[int]:
-    if domain_key:
-        return list(Company.objects.filter(domain=domain_key).values_list("pk", flat=True)[:20])
-    return list(
-        Company.objects.filter(name_key=name_key, country__in=[country, ""]).values_list(
-            "pk", flat=True
-        )[:20]
-    )
 
 
 def _registrations(
@@ -82,7 +72,7 @@ def check(
     exclude: int | None = None,
 ) -> Outcome:
     findings: list[Finding] = []
-    companies = _companies(domain_key, name_key, country)
+    companies = find_companies(Identity("", domain_key, name_key, country))
     if companies:
         accounts = Account.objects.filter(resolution__company__in=companies)
         customer = accounts.filter(lifecycle=AccountLifecycle.CUSTOMER).first()

@@ -28,8 +28,8 @@ from mutualist.crm.models import Account, Opportunity, PartnerInvolvement
 from mutualist.lib import validate
 from mutualist.lib.currencies import currency_error
 from mutualist.lib.errors import Conflict, NotAllowed, ValidationFailed
-from mutualist.overlaps.keys import domain_key
-from mutualist.overlaps.models import AccountResolution, Company
+from mutualist.overlaps.companies import Identity, account_for
+from mutualist.overlaps.keys import domain_key, name_key
 from mutualist.partners.choices import Status
 from mutualist.partners.models import Partner
 
@@ -173,36 +173,21 @@ def refer(actor: User, to_partner: Partner | int | None, data: Mapping[str, Any]
     return referral
 
 
-def _existing_account(referral: Referral) -> Account | None:
-    """The vendor's account of the referred company, found through the company registry."""
-    if not referral.domain:
-        return None
-    company = Company.objects.filter(domain=referral.domain).order_by("pk").first()
-    if company is None:
-        return None
-    resolution = (
-        AccountResolution.objects.filter(company=company)
-        .select_related("account")
-        .order_by("account_id")
-        .first()
-    )
-    return resolution.account if resolution else None
-
-
 def _account_for(actor: User, referral: Referral, now: Any) -> Account:
-    account = _existing_account(referral)
-    if account is not None:
-        return account
-    account = Account.objects.create(
-        name=referral.company_name,
-        domain=referral.domain,
-        country=referral.country,
-        lifecycle=AccountLifecycle.PROSPECT,
-        created_at=now,
+    """The vendor's account of the referred company (found through the company registry), or a
+    new one resolved to it."""
+    identity = Identity(
+        referral.company_name, referral.domain, name_key(referral.company_name), referral.country
+    )
+    account, created = account_for(
+        identity,
+        now=now,
         source_system=SOURCE_SYSTEM,
         external_id=f"ref-{referral.pk}",
+        reason=f"referred by {referral.from_partner.name}",
     )
-    record(actor, "crm.account.create", account, after=snapshot(account))
+    if created:
+        record(actor, "crm.account.create", account, after=snapshot(account))
     return account
 
 

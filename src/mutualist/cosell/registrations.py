@@ -22,14 +22,14 @@ from mutualist.cosell.models import (
     RegistrationRules,
 )
 from mutualist.cosell.notify import deciders_for, notify, partner_people
-from mutualist.crm.choices import AccountLifecycle, InvolvementRole
+from mutualist.crm.choices import InvolvementRole
 from mutualist.crm.models import Account, Opportunity, PartnerInvolvement
 from mutualist.lib import validate
 from mutualist.lib.countries import country_code
 from mutualist.lib.currencies import currency_error
 from mutualist.lib.errors import Conflict, NotAllowed, RateLimited, ValidationFailed
+from mutualist.overlaps.companies import Identity, account_for
 from mutualist.overlaps.keys import domain_key, name_key
-from mutualist.overlaps.models import AccountResolution, Company
 from mutualist.partners.models import Partner
 
 Status = DealRegistration.Status
@@ -333,7 +333,18 @@ def _crm_records(registration: DealRegistration, now: dt.datetime) -> tuple[Acco
         Opportunity.objects.filter(pk__in=found, is_closed=False).select_related("account").first()
     )
     if opportunity is None:
-        account = _account_for(registration, now)
+        account, _ = account_for(
+            Identity(
+                registration.company_name,
+                registration.domain_key,
+                registration.name_key,
+                registration.country,
+            ),
+            now=now,
+            source_system=SOURCE_SYSTEM,
+            external_id=f"reg-{registration.pk}",
+            reason=f"registered by {registration.partner.name}",
+        )
         opportunity = Opportunity.objects.create(
             account=account,
             name=f"{registration.company_name} - {registration.product}"[:255],
@@ -352,48 +363,6 @@ def _crm_records(registration: DealRegistration, now: dt.datetime) -> tuple[Acco
         defaults={"attached_at": now, "is_primary": not opportunity.involvements.exists()},
     )
     return opportunity.account, opportunity
-
-
-def _account_for(registration: DealRegistration, now: dt.datetime) -> Account:
-    company = _company(registration)
-    account = (
-        Account.objects.filter(resolution__company=company).order_by("pk").first()
-        if company
-        else None
-    )
-    if account is not None:
-        return account
-    account = Account.objects.create(
-        name=registration.company_name,
-        domain=registration.domain_key,
-        country=registration.country,
-        lifecycle=AccountLifecycle.PROSPECT,
-        created_at=now,
-        source_system=SOURCE_SYSTEM,
-        external_id=f"reg-{registration.pk}",
-    )
-    if company is None:
-        company = Company.objects.create(
-            name=account.name,
-            name_key=registration.name_key,
-            domain=registration.domain_key,
-            country=account.country,
-        )
-    AccountResolution.objects.create(
-        account=account,
-        company=company,
-        confidence="exact",
-        reason=f"registered by {registration.partner.name}",
-    )
-    return account
-
-
-def _company(registration: DealRegistration) -> Company | None:
-    if registration.domain_key:
-        return Company.objects.filter(domain=registration.domain_key).first()
-    return Company.objects.filter(
-        name_key=registration.name_key, country__in=[registration.country, ""]
-    ).first()
 
 
 @transaction.atomic
