@@ -244,14 +244,23 @@ def _store(
             "rules": rules.version,
         },
     )
-    url = f"/cosell/registrations/{registration.pk}/"
-    notify(
-        deciders_for(partner),
+    _tell(
+        registration,
+        "deciders",
         "registration.submitted",
         f"{partner.name} registered {registration.company_name}: {registration.get_status_display().lower()}",
-        url,
     )
     return registration
+
+
+def _tell(registration: DealRegistration, who: str, verb: str, text: str) -> None:
+    """Notify the partner's people, or the people who decide for it, with a link to the registration."""
+    people = (
+        partner_people(registration.partner)
+        if who == "partner"
+        else deciders_for(registration.partner)
+    )
+    notify(people, verb, text, f"/cosell/registrations/{registration.pk}/")
 
 
 def _claim(registration: DealRegistration) -> bool:
@@ -317,12 +326,12 @@ def approve(actor: User, registration: DealRegistration, reason: str = "") -> De
         before=before,
         after=snapshot(registration, ["status", "protected_until", "opportunity_id"]),
     )
-    notify(
-        partner_people(registration.partner),
+    _tell(
+        registration,
+        "partner",
         "registration.approved",
         f"Your registration of {registration.company_name} is approved; protected until "
         f"{registration.protected_until:%Y-%m-%d}.",
-        f"/cosell/registrations/{registration.pk}/",
     )
     return registration
 
@@ -391,11 +400,11 @@ def reject(actor: User, registration: DealRegistration, reason: str) -> DealRegi
         before=before,
         after=snapshot(registration, ["status", "decision_reason"]),
     )
-    notify(
-        partner_people(registration.partner),
+    _tell(
+        registration,
+        "partner",
         "registration.rejected",
         f"Your registration of {registration.company_name} was rejected: {registration.decision_reason}",
-        f"/cosell/registrations/{registration.pk}/",
     )
     return registration
 
@@ -443,11 +452,11 @@ def request_extension(actor: User, registration: DealRegistration, reason: str) 
         reason=reason.strip(),
     )
     record(actor, "registration.extension.request", registration, after={"reason": request.reason})
-    notify(
-        deciders_for(registration.partner),
+    _tell(
+        registration,
+        "deciders",
         "registration.extension",
         f"{registration.partner.name} asks to extend the protection of {registration.company_name}.",
-        f"/cosell/registrations/{registration.pk}/",
     )
     return request
 
@@ -484,11 +493,11 @@ def decide_extension(
         registration,
         after={"protected_until": registration.protected_until, "reason": request.decision_reason},
     )
-    notify(
-        partner_people(registration.partner),
+    _tell(
+        registration,
+        "partner",
         "registration.extension.decided",
         f"Extension of {registration.company_name}: {request.get_status_display().lower()}.",
-        f"/cosell/registrations/{registration.pk}/",
     )
     return request
 
@@ -510,11 +519,11 @@ def appeal(actor: User, registration: DealRegistration, text: str) -> DealRegist
     )
     registration.save(update_fields=["appeal", "appeal_text", "appealed_at"])
     record(actor, "registration.appeal", registration, after={"text": registration.appeal_text})
-    notify(
-        deciders_for(registration.partner),
+    _tell(
+        registration,
+        "deciders",
         "registration.appeal",
         f"{registration.partner.name} appeals the decision on {registration.company_name}.",
-        f"/cosell/registrations/{registration.pk}/",
     )
     return registration
 
@@ -550,11 +559,11 @@ def decide_appeal(
         before=before,
         after=snapshot(registration, ["status", "appeal"]),
     )
-    notify(
-        partner_people(registration.partner),
+    _tell(
+        registration,
+        "partner",
         "registration.appeal.decided",
         f"Your appeal on {registration.company_name}: {registration.get_appeal_display().lower()}.",
-        f"/cosell/registrations/{registration.pk}/",
     )
     return registration
 
@@ -580,11 +589,11 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
                 locked,
                 after={"protected_until": locked.protected_until},
             )
-            notify(
-                partner_people(locked.partner),
+            _tell(
+                locked,
+                "partner",
                 "registration.expired",
                 f"Protection of {locked.company_name} expired; the account is released.",
-                f"/cosell/registrations/{locked.pk}/",
             )
             expired += 1
     due = DealRegistration.objects.filter(
@@ -598,11 +607,11 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
         ):
             with transaction.atomic():
                 DealRegistration.objects.filter(pk=registration.pk).update(reminded_at=now)
-                notify(
-                    partner_people(registration.partner),
+                _tell(
+                    registration,
+                    "partner",
                     "registration.expiring",
                     f"Protection of {registration.company_name} ends on {registration.protected_until:%Y-%m-%d}; ask for an extension if the deal needs more time.",
-                    f"/cosell/registrations/{registration.pk}/",
                 )
             reminded += 1
     return {"expired": expired, "reminded": reminded}
