@@ -50,3 +50,17 @@ def check_allowed_hosts(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
             )
         ]
     return []
+
+
+@register(deploy=True)
+def check_email(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if settings.MODE == "production" and not settings.EMAIL_HOST:
+        return [
+            Warning(
+                "Notification e-mails go to the console: no SMTP server is configured.",
+                hint="Set MUTUALIST_SMTP_HOST (and MUTUALIST_SMTP_PORT, _USER, _PASSWORD, "
+                "MUTUALIST_EMAIL_FROM) so partners and staff are e-mailed when they must act.",
+                id="mutualist.W003",
+            )
+        ]
+    return []

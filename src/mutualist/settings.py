@@ -178,7 +178,19 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = LOCAL_MODE
 WHITENOISE_AUTOREFRESH = DEBUG
 
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Notifications' e-mail: SMTP when MUTUALIST_SMTP_HOST is set, else printed to the console
+# (development and the demo; `mutualist check --deploy` warns about it in production).
+EMAIL_HOST = os.environ.get("MUTUALIST_SMTP_HOST", "").strip()
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("MUTUALIST_SMTP_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("MUTUALIST_SMTP_USER", "").strip()
+EMAIL_HOST_PASSWORD = env_secret("MUTUALIST_SMTP_PASSWORD")
+EMAIL_USE_TLS = env_bool("MUTUALIST_SMTP_TLS", default=True)
+DEFAULT_FROM_EMAIL = os.environ.get("MUTUALIST_EMAIL_FROM", "mutualist@localhost").strip()
 
 # Security: production assumes HTTPS (directly or behind a proxy that sets X-Forwarded-Proto).
 HTTPS = env_bool("MUTUALIST_HTTPS", default=not LOCAL_MODE)

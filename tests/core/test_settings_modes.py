@@ -69,6 +69,7 @@ def test_check_deploy_is_clean_in_production(tmp_path: Path) -> None:
             "MUTUALIST_ALLOWED_HOSTS": "partners.example.com",
             # Checks do not connect, so an unreachable server is fine here.
             "MUTUALIST_DATABASE_URL": "postgresql://mutualist@127.0.0.1:9/mutualist",
+            "MUTUALIST_SMTP_HOST": "smtp.example.com",
         },
         "--deploy",
         "--fail-level",
@@ -76,3 +77,16 @@ def test_check_deploy_is_clean_in_production(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_notifications_cannot_be_mailed(tmp_path: Path) -> None:
+    result = run_check(
+        tmp_path,
+        {
+            "MUTUALIST_SECRET_KEY": "a-very-long-and-random-production-secret-key-0123456789-abcdefgh",
+            "MUTUALIST_ALLOWED_HOSTS": "partners.example.com",
+            "MUTUALIST_DATABASE_URL": "postgresql://mutualist@127.0.0.1:9/mutualist",
+        },
+        "--deploy",
+    )
+    assert "mutualist.W003" in result.stderr + result.stdout
