@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from mutualist.accounts.roles import Role
+from mutualist.accounts.roles import PARTNER_EDITORS, Role
 from mutualist.cosell.models import DealRegistration, LeadOffer, Referral
 from mutualist.lib.errors import NotAllowed
 from mutualist.partners.access import can_edit_partner
@@ -101,3 +101,45 @@ def reasons_for(user: Any, registration: DealRegistration) -> list[dict[str, Any
         }
         for r in registration.reasons
     ]
+
+
+# --- lead routing ---------------------------------------------------------------------------
+
+
+def can_route(user: Any) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.role in PARTNER_EDITORS)
+
+
+def require_can_route(user: Any) -> None:
+    """Routing is the vendor's act: partner people do not see it at all (404), other staff may
+    look but not offer (403)."""
+    if not (user and user.is_authenticated and user.is_active) or user.is_partner_user:
+        raise Http404("No such lead.")
+    if not can_route(user):
+        raise NotAllowed(
+            f"Your role ({user.get_role_display()}) cannot offer leads; "
+            "the CPO and alliance managers route them."
+        )
+
+
+def require_staff(user: Any) -> None:
+    """Pages and figures about every partner's offers: vendor staff only, a 404 to partners."""
+    if not (user and user.is_authenticated and user.is_active) or user.is_partner_user:
+        raise Http404("No such page.")
+
+
+def get_offer_for(user: Any, offer_id: int) -> LeadOffer:
+    try:
+        return offers_visible_to(user).select_related("lead", "partner").get(pk=offer_id)
+    except LeadOffer.DoesNotExist:
+        raise Http404("No such lead offer.") from None
+
+
+def can_answer(user: Any, offer: LeadOffer) -> bool:
+    return bool(user.is_partner_user and user.partner_id == offer.partner_id)
+
+
+def require_can_answer(user: Any, offer: LeadOffer) -> None:
+    get_offer_for(user, offer.pk)  # another partner's offer: 404
+    if not can_answer(user, offer):
+        raise NotAllowed(f"Only {offer.partner.name}'s people answer this offer.")

@@ -13,7 +13,7 @@ from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from mutualist.accounts.access import acting_user
-from mutualist.cosell import referrals, routing
+from mutualist.cosell import access, referrals, routing
 from mutualist.cosell.access import offers_visible_to
 from mutualist.cosell.models import LeadOffer, Referral
 from mutualist.crm.access import get_lead_for
@@ -137,7 +137,7 @@ def list_offers(request: HttpRequest, filters: Query[OfferFilters]) -> Any:
 @router.get("/lead-offers/stats", response=list[StatsOut])
 def offer_stats(request: HttpRequest) -> Any:
     """Acceptance per partner, with the rate's Wilson 95% interval (vendor staff)."""
-    routing.require_staff(request.user)
+    access.require_staff(request.user)
     return [
         {**row.__dict__, "acceptance_rate": row.rate.__dict__} for row in routing.acceptance_stats()
     ]
@@ -147,7 +147,7 @@ def offer_stats(request: HttpRequest) -> Any:
 def offer_lead(request: HttpRequest, lead_id: int, payload: OfferIn | None = None) -> Any:
     """Offer a lead to a partner, or by rule to the best-ranked one (CPO, alliance managers)."""
     payload = payload or OfferIn(partner_id=None, sla_hours=routing.DEFAULT_SLA_HOURS)
-    routing.require_can_route(request.user)
+    access.require_can_route(request.user)
     lead = get_lead_for(request.user, lead_id)
     partner = get_partner_for(request.user, payload.partner_id) if payload.partner_id else None
     offer = routing.offer_lead(acting_user(request), lead, partner, payload.sla_hours)
@@ -156,13 +156,13 @@ def offer_lead(request: HttpRequest, lead_id: int, payload: OfferIn | None = Non
 
 @router.post("/lead-offers/{offer_id}/accept", response=OfferOut)
 def accept_offer(request: HttpRequest, offer_id: int) -> LeadOffer:
-    offer = routing.get_offer_for(request.user, offer_id)
+    offer = access.get_offer_for(request.user, offer_id)
     return routing.accept_offer(acting_user(request), offer)
 
 
 @router.post("/lead-offers/{offer_id}/decline", response=OfferOut)
 def decline_offer(request: HttpRequest, offer_id: int, payload: DeclineIn) -> LeadOffer:
-    offer = routing.get_offer_for(request.user, offer_id)
+    offer = access.get_offer_for(request.user, offer_id)
     return routing.decline_offer(acting_user(request), offer, payload.reason)
 
 

@@ -13,26 +13,27 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from mutualist.accounts.models import User
-from mutualist.accounts.roles import PARTNER_EDITORS
 from mutualist.analytics.estimate import Estimate
 from mutualist.analytics.stats import proportion
 from mutualist.audit.log import record, snapshot
-from mutualist.cosell.access import offers_visible_to
+from mutualist.cosell.access import (
+    require_can_answer,
+    require_can_route,
+)
 from mutualist.cosell.models import LeadOffer
 from mutualist.cosell.notify import deciders_for, notify, partner_people
 from mutualist.crm.choices import InvolvementRole, LeadStatus
 from mutualist.crm.models import Lead
 from mutualist.lib.countries import COUNTRY_CODES
-from mutualist.lib.errors import Conflict, NotAllowed, ValidationFailed
+from mutualist.lib.errors import Conflict, ValidationFailed
 from mutualist.partners.choices import PartnerType, SegmentKind, Status, Tier
 from mutualist.partners.models import Partner, Segment
 
@@ -96,48 +97,6 @@ class LeadFacts:
     region: str
     industry: str
     technologies: frozenset[str] = frozenset()
-
-
-# --- access ---------------------------------------------------------------------------------
-
-
-def can_route(user: Any) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.role in PARTNER_EDITORS)
-
-
-def require_can_route(user: Any) -> None:
-    """Routing is the vendor's act: partner people do not see it at all (404), other staff may
-    look but not offer (403)."""
-    if not (user and user.is_authenticated and user.is_active) or user.is_partner_user:
-        raise Http404("No such lead.")
-    if not can_route(user):
-        raise NotAllowed(
-            f"Your role ({user.get_role_display()}) cannot offer leads; "
-            "the CPO and alliance managers route them."
-        )
-
-
-def require_staff(user: Any) -> None:
-    """Pages and figures about every partner's offers: vendor staff only, a 404 to partners."""
-    if not (user and user.is_authenticated and user.is_active) or user.is_partner_user:
-        raise Http404("No such page.")
-
-
-def get_offer_for(user: Any, offer_id: int) -> LeadOffer:
-    try:
-        return offers_visible_to(user).select_related("lead", "partner").get(pk=offer_id)
-    except LeadOffer.DoesNotExist:
-        raise Http404("No such lead offer.") from None
-
-
-def can_answer(user: Any, offer: LeadOffer) -> bool:
-    return bool(user.is_partner_user and user.partner_id == offer.partner_id)
-
-
-def _require_can_answer(user: Any, offer: LeadOffer) -> None:
-    get_offer_for(user, offer.pk)  # another partner's offer: 404
-    if not can_answer(user, offer):
-        raise NotAllowed(f"Only {offer.partner.name}'s people answer this offer.")
 
 
 # --- ranking --------------------------------------------------------------------------------
@@ -414,7 +373,7 @@ def accept_offer(actor: User, offer: LeadOffer, *, now: datetime | None = None) 
     """The partner takes the lead: it becomes the lead's partner."""
     now = now or timezone.now()
     offer = _lock(offer)
-    _require_can_answer(actor, offer)
+    require_can_answer(actor, offer)
     _require_open(offer, now)
     before = snapshot(offer, ANSWER_FIELDS)
     offer.status, offer.responded_at, offer.responded_by = Offer.ACCEPTED, now, actor
@@ -442,7 +401,7 @@ def decline_offer(
     """The partner passes; the lead goes straight to the next partner by rule."""
     now = now or timezone.now()
     offer = _lock(offer)
-    _require_can_answer(actor, offer)
+    require_can_answer(actor, offer)
     reason = reason.strip()
     if not reason:
         raise ValidationFailed(

@@ -11,7 +11,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 
 from mutualist.accounts.access import acting_user
-from mutualist.cosell import referrals, routing
+from mutualist.cosell import access, referrals, routing
 from mutualist.cosell.access import offers_visible_to
 from mutualist.cosell.models import LeadOffer, Referral
 from mutualist.crm.access import get_lead_for
@@ -67,7 +67,7 @@ def offer_list(request: HttpRequest) -> HttpResponseBase:
             partners=partners_visible_to(user).filter(status=Status.ACTIVE).order_by("name"),
             stats=routing.acceptance_stats(),
             unrouted=routing.unrouted_leads()[:10],
-            can_route=routing.can_route(user),
+            can_route=access.can_route(user),
         )
     visible = offers_visible_to(user)
     return render_filtered_list(
@@ -97,7 +97,7 @@ def _answer(request: HttpRequest, offer: LeadOffer) -> None:
 
 @login_required
 def offer_details(request: HttpRequest, offer_id: int) -> HttpResponse:
-    offer = routing.get_offer_for(request.user, offer_id)
+    offer = access.get_offer_for(request.user, offer_id)
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
@@ -108,7 +108,7 @@ def offer_details(request: HttpRequest, offer_id: int) -> HttpResponse:
     ctx = {
         "offer": offer,
         "lead": offer.lead,
-        "can_answer": routing.can_answer(request.user, offer)
+        "can_answer": access.can_answer(request.user, offer)
         and offer.status == LeadOffer.Status.OFFERED,
         "errors": errors,
         "reason": request.POST.get("reason", ""),
@@ -130,11 +130,11 @@ def _offer_from_form(request: HttpRequest, lead: Any) -> LeadOffer:
 @login_required
 def route_lead(request: HttpRequest, lead_id: int) -> HttpResponse:
     """The partners that fit a lead, and why; CPO and alliance managers offer it from here."""
-    routing.require_staff(request.user)
+    access.require_staff(request.user)
     lead = get_lead_for(request.user, lead_id)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        routing.require_can_route(request.user)
+        access.require_can_route(request.user)
         try:
             return redirect("lead-offer", _offer_from_form(request, lead).pk)
         except ValidationFailed as exc:
@@ -144,7 +144,7 @@ def route_lead(request: HttpRequest, lead_id: int) -> HttpResponse:
         "facts": routing.facts_of(lead),
         "suggestions": routing.suggest_partners(lead),
         "offers": lead.offers.select_related("partner").order_by("-offered_at", "-id"),
-        "can_route": routing.can_route(request.user),
+        "can_route": access.can_route(request.user),
         "sla_hours": routing.DEFAULT_SLA_HOURS,
         "max_open": routing.MAX_OPEN_OFFERS,
         "errors": errors,
