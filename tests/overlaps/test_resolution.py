@@ -88,3 +88,18 @@ def test_an_import_that_adds_accounts_resolves_them_afterwards(
         run = run_import(mapped.world.cpo, "salesforce", batch)
     assert run.counts["accounts"]["created"] > 0
     assert not Account.objects.filter(resolution__isnull=True).exists()
+
+
+def test_a_salesforce_account_export_is_a_partner_list(mapped: Mapped) -> None:
+    sample = Path(__file__).resolve().parents[3] / "shared" / "data" / "salesforce-sample"
+    result = upload(mapped, (sample / "Account.csv").read_bytes(), name="Account.csv")
+    assert result.status == AccountList.Status.SUCCEEDED, result.message
+    assert result.row_count == 22
+    assert "CRM type" in result.message
+    accounts = PartnerAccount.objects.filter(partner=mapped.world.acme)
+    assert set(accounts.values_list("status", flat=True)) == {
+        "prospect"
+    }  # the sample's Type is empty
+    assert accounts.filter(
+        external_id="001Ec00000FzlUdIAJ", name="Sample Account for Entitlements"
+    ).exists()

@@ -73,18 +73,30 @@ def _status(value: str, file: str, row: int) -> str:
     return str(status)
 
 
+def _status_from_type(crm_type: str | None) -> str:
+    """A CRM export's account type (Salesforce: "Customer - Direct", "Prospect", ...)."""
+    if crm_type is None:
+        return AccountStatus.CUSTOMER
+    return AccountStatus.CUSTOMER if "customer" in crm_type.lower() else AccountStatus.PROSPECT
+
+
 def read_partner_list(path: Path, file_name: str) -> PartnerList:
     identities = read_accounts(path, max_rows=MAX_ROWS)
     header, extra = _extra_columns(path)
     notes = []
     if "status" not in header:
-        notes.append("The file has no status column: every account counts as a customer.")
+        notes.append(
+            "The file has no status column: accounts whose CRM type says customer count as "
+            "customers, the others as prospects."
+            if "type" in header
+            else "The file has no status column: every account counts as a customer."
+        )
     rows = []
     for number, (identity, more) in enumerate(zip(identities.to_pylist(), extra, strict=False), 2):
         status = (
             _status(more.get("status") or "", file_name, number)
             if "status" in header
-            else AccountStatus.CUSTOMER
+            else _status_from_type(more.get("type"))
         )
         rows.append(
             PartnerRow(
