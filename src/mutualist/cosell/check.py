@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from django.db.models import Q
-
 from mutualist.cosell.models import DealRegistration, RegistrationClaim, RegistrationRules
 from mutualist.crm.choices import AccountLifecycle
 from mutualist.crm.models import Account, Opportunity
@@ -48,19 +46,24 @@ def claim_keys(domain_key: str, name_key: str, country: str) -> list[str]:
 def _registrations(
     domain_key: str, name_key: str, country: str, exclude: int | None
 ) -> list[DealRegistration]:
-    by_claim = Q(claims__key__in=claim_keys(domain_key, name_key, country))
-    # A registration without a domain claims the name; one with a domain must still meet it.
-    by_name = Q(domain_key="", name_key=name_key, country=country)
-    if not domain_key:
-        by_name = Q(name_key=name_key, country=country)
-    found = (
-        DealRegistration.objects.filter(by_claim | by_name, status__in=LIVE)
-        .exclude(pk=exclude or 0)
-        .select_related("partner")
-        .order_by("submitted_at", "pk")
-        .distinct()
+    """Live registrations of the company: the one holding its key (a unique-index lookup), and
+    domain-less ones of the same name and country (they claimed the name, not the domain).
+    Two indexed lookups, not one OR across a join: that stays flat at any number of
+    registrations."""
+    ids = set(
+        RegistrationClaim.objects.filter(
+            key__in=claim_keys(domain_key, name_key, country)
+        ).values_list("registration_id", flat=True)
     )
-    return list(found[:5])
+    by_name = DealRegistration.objects.filter(name_key=name_key, country=country, status__in=LIVE)
+    if domain_key:
+        by_name = by_name.filter(domain_key="")
+    ids.update(by_name.order_by().values_list("pk", flat=True)[:5])
+    ids.discard(exclude or 0)
+    if not ids:
+        return []
+    found = DealRegistration.objects.filter(pk__in=ids, status__in=LIVE).select_related("partner")
+    return list(found.order_by("submitted_at", "pk")[:5])
 
 
 def check(
@@ -75,7 +78,13 @@ def check(
     companies = find_companies(Identity("", domain_key, name_key, country))
     if companies:
         accounts = Account.objects.filter(resolution__company__in=companies)
-        customer = accounts.filter(lifecycle=AccountLifecycle.CUSTOMER).first()
+        # Any one is enough: unordered, two columns, so the lookup stays an index probe.
+        customer = (
+            accounts.filter(lifecycle=AccountLifecycle.CUSTOMER)
+            .order_by()
+            .only("pk", "name")
+            .first()
+        )
         if customer is not None:
             findings.append(
                 Finding(
@@ -91,7 +100,12 @@ def check(
                     customer.pk,
                 )
             )
-        opportunity = Opportunity.objects.filter(account__in=accounts, is_closed=False).first()
+        opportunity = (
+            Opportunity.objects.filter(account__in=accounts, is_closed=False)
+            .order_by()
+            .only("pk", "name", "stage")
+            .first()
+        )
         if opportunity is not None and rules.conflict_on_open_opportunity:
             findings.append(
                 Finding(
@@ -120,7 +134,3 @@ def check(
     return Outcome(
         DealRegistration.Status.CONFLICT if findings else DealRegistration.Status.PENDING, findings
     )
-
-
-def claim_taken(keys: list[str]) -> bool:
-    return RegistrationClaim.objects.filter(key__in=keys).exists()

@@ -103,6 +103,7 @@ class DealRegistration(models.Model):
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
+        indexes = [models.Index(fields=["name_key", "country", "status"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["partner", "idempotency_key"],

@@ -48,6 +48,10 @@ FIELDS = (
 )
 
 
+# Upper bounds of the numeric rules; day counts stay under ten years.
+RULE_LIMITS = {"submissions_per_hour": 100_000, "decision_sla_hours": 24 * 365}
+
+
 def current_rules() -> RegistrationRules:
     rules = RegistrationRules.objects.order_by("-version").first()
     return rules or RegistrationRules.objects.create(version=1, note="Defaults")
@@ -69,11 +73,12 @@ def new_rules(actor: User, changes: Mapping[str, Any], note: str) -> Registratio
         raise ValidationFailed({name: "is not a rule setting" for name in unknown})
     errors = {}
     for name, value in changes.items():
+        high = RULE_LIMITS.get(name, 3650)
         if isinstance(fields[name], bool):
             if not isinstance(value, bool):
                 errors[name] = "must be true or false"
-        elif not (isinstance(value, int) and 0 <= value <= 3650):
-            errors[name] = "must be a whole number between 0 and 3650"
+        elif isinstance(value, bool) or not (isinstance(value, int) and 0 <= value <= high):
+            errors[name] = f"must be a whole number between 0 and {high:,}"
     if errors:
         raise ValidationFailed(errors)
     fields.update(changes)
