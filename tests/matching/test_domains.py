@@ -1,6 +1,6 @@
 import pytest
 
-from mutualist.matching.domains import domain_label, normalize_domain
+from mutualist.matching.domains import country_of_domain, domain_label, normalize_domain
 
 CASES = [
     ("https://WWW.Acme.co.uk/about", "acme.co.uk"),
@@ -64,3 +64,20 @@ def test_prepare_reduces_domains_like_normalize_domain() -> None:
     prepared = prepare(table)
     assert prepared["domain_norm"].to_pylist() == [normalize_domain(v) for v in raw]
     assert prepared["domain_label"].to_pylist()[:2] == ["acme", "acme"]
+
+
+@pytest.mark.parametrize(
+    ("domain", "country"),
+    [
+        ("acme.co.uk", "GB"),
+        ("acme.de", "DE"),
+        ("acme.com.au", "AU"),
+        ("acme.com", None),
+        ("acme.io", None),  # sold worldwide: no country
+        ("acme.co", None),
+        ("acme.eu", None),  # not a country
+        (None, None),
+    ],
+)
+def test_country_of_domain(domain: str | None, country: str | None) -> None:
+    assert country_of_domain(domain) == country

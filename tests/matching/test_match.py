@@ -174,3 +174,58 @@ def test_map_files_round_trip(tmp_path: Path) -> None:
     assert seen[-1] == "done"
     with pytest.raises(AccountFileError, match="would overwrite the input"):
         map_files(ours, theirs, tmp_path / "." / "ours.csv")
+
+
+def test_it_takes_the_country_from_a_country_code_domain() -> None:
+    # No country field on either side: the .ie domain agrees with Ireland ...
+    ours = side(("o1", "Chescaria Limited", None, "Ireland", None))
+    theirs = side(("t1", "Chescaria Ltd", "chescaria.ie", None, None))
+    result = pairs(match_accounts(ours, theirs))
+    assert result["o1", "t1"][0] == "high"
+    assert "same country IE" in result["o1", "t1"][1]
+    # ... and a .pl domain rules out a same-name company in the US.
+    theirs = side(("t1", "Chescaria", "chescaria.pl", None, None))
+    ours = side(("o1", "Chescaria", None, "US", None))
+    assert match_accounts(ours, theirs).num_rows == 0
+
+
+def test_it_matches_a_company_with_two_records_on_one_side() -> None:
+    # Two CRM records of one company (same name, legal form and country) are one group:
+    # both are matched instead of the tie dropping both.
+    ours = side(
+        ("o1", "Vapopro Partners Pty Ltd", None, "Australia", None),
+        ("o2", "VAPOPRO PARTNERS PTY. LTD.", None, "AU", None),
+    )
+    theirs = side(("t1", "Vapopro Partners Pty Limited", None, "AU", None))
+    assert set(pairs(match_accounts(ours, theirs))) == {("o1", "t1"), ("o2", "t1")}
+
+
+def test_two_same_name_companies_on_one_side_stay_apart() -> None:
+    # Same name and country but different legal forms: two companies, so no match at all.
+    ours = side(
+        ("o1", "Vapopro Partners Pty Ltd", None, "AU", None),
+        ("o2", "Vapopro Partners Limited", None, "AU", None),
+    )
+    theirs = side(("t1", "Vapopro Partners", None, "AU", None))
+    assert match_accounts(ours, theirs).num_rows == 0
+
+
+def test_it_matches_a_one_letter_typo_in_a_long_name_as_medium() -> None:
+    ours = side(("o1", "Sheglecrona Plumbing Ltd", None, "GB", None))
+    theirs = side(("t1", "Sheglecrona Plumbng Limited", None, "UK", None))
+    result = pairs(match_accounts(ours, theirs))
+    assert [c for c, _ in result.values()] == ["medium"]
+    # A one-letter difference in a short name is another company.
+    ours = side(("o1", "Kolra Ltd", None, "GB", None))
+    theirs = side(("t1", "Kodra Ltd", None, "GB", None))
+    assert match_accounts(ours, theirs).num_rows == 0
+
+
+def test_a_common_name_needs_more_than_the_country() -> None:
+    ours = side(("o1", "Summit Foods", None, "US", None))
+    theirs = side(
+        ("t1", "Summit Foods", None, "US", None),
+        ("t2", "Summit Foods", "summitfoods.co.uk", "GB", None),
+        ("t3", "Summit Foods", "summit-foods.de", "DE", None),
+    )
+    assert match_accounts(ours, theirs).num_rows == 0

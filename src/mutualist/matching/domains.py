@@ -14,6 +14,8 @@ from importlib import resources
 
 from publicsuffixlist import PublicSuffixList
 
+from mutualist.lib.countries import COUNTRY_CODES
+
 # Registrable domains that say nothing about which company a record is.
 SHARED_DOMAINS = frozenset(
     """
@@ -126,6 +128,28 @@ def normalize_domain(value: str | None) -> str | None:
     if value is None:
         return None
     return registrable(host_of(value))
+
+
+# Country-code TLDs sold to anyone as vanity or generic domains: they say nothing of a country.
+_VANITY = (
+    "ac ad ai am as bz cc cd co fm gg gl gs io im je la ly me ms mu nu sh so st tk to tv vc ws"
+)
+VANITY_CCTLDS = frozenset(_VANITY.split())
+
+
+def country_of_domain(registrable: str | None) -> str | None:
+    """ISO country a registrable domain's country-code TLD names ("acme.co.uk" -> "GB"), if any.
+
+    Only a hint: a company may own domains in several countries, so callers use it where the
+    country field is empty and never let it outweigh a stated country.
+    """
+    if not registrable or "." not in registrable:
+        return None
+    tld = registrable.rsplit(".", 1)[1].lower()
+    if len(tld) != 2 or tld in VANITY_CCTLDS:
+        return None
+    code = "GB" if tld == "uk" else tld.upper()
+    return code if code in COUNTRY_CODES else None
 
 
 def domain_label(registrable: str) -> str:

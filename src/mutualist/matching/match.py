@@ -5,11 +5,23 @@ The cascade (account-mapping reference, section 7.1), precision first:
 - exact: same registrable domain, or same registration id. One-to-many is allowed here (two CRM
   records of one company are both matched). Keys shared by more than KEY_GROUP_CAP records on a
   side (a parent's website copied onto its subsidiaries) are not exact evidence.
-- high / medium: name evidence in points (HIGH_EVIDENCE, MEDIUM_EVIDENCE): how alike the names
-  are, how many other records share the name, and how many of country, legal form, generic word
-  and domain label agree. Any conflict (two different countries, legal forms, generic words or
-  registration ids, or domains with unrelated labels) rules a pair out. A name pair is kept only
-  when both records are each other's single best counterpart; a tie keeps neither.
+- high / medium: name evidence (EVIDENCE_SQL), a sum of log2 likelihood ratios, one per
+  comparison: how alike the names are (same normalised name, same core, one typo in a long
+  core), how many groups on either side share the name, and whether country (the field, else
+  the country-code TLD of the domain), legal form (canonical: Ltd = Limited), generic word and
+  domain agree, disagree or are unknown. Country and generic-word disagreements cost evidence
+  (branch offices, renamed divisions); two different legal forms or registration ids, or domains
+  with unrelated labels, rule a pair out. high needs HIGH_EVIDENCE and the same name or core,
+  medium MEDIUM_EVIDENCE.
+- one-to-one for high / medium: records of one side that are the same company's duplicates
+  (DUPLICATE_SQL) form a group; a pair is kept when each record's best group on the other side
+  is the other record's group, and no other group ties with it.
+
+The weights were fitted by logistic regression on the candidate pairs of synth.py at 100k x
+100k (seed 7) and rounded; the thresholds were read off the precision/recall curve after
+one-to-one resolution at 100k and 300k, where name collisions are commoner (high: about 0.99
+precise at 300k; the medium band about 0.94). Evidence between 2.5 and 3.5 (a unique core with
+only the country agreeing, a unique name with a differing country) is 0.85 precise and left out.
 
 Everything runs in DuckDB over Arrow tables; Python touches only unique non-ASCII names, unique
 domains the SQL cannot reduce on its own, and unique country spellings.
@@ -54,13 +66,25 @@ _INPUT_COLUMNS = ("id", "name", "domain", "country", "registration_id")
 KEY_GROUP_CAP = 20  # records per side sharing a domain / registration id and still "exact"
 NAME_BLOCK_CAP = 50  # pairs a shared name or core may create
 FUZZY_BLOCK_CAP = 400  # pairs a (country, token) block may create
-# Name evidence, in points: same normalised name 2, same core name 1, Jaro-Winkler >= FUZZY_MIN
-# 0; plus one per agreement (country, legal form, generic word, domain label); minus one per
-# extra record sharing the name (at most 2). Measured on synth.py data: 4+ points is 0.99
-# precise, 3 points about 0.95, 2 points 0.85 (before one-to-one resolution).
-FUZZY_MIN = 0.95
-HIGH_EVIDENCE = 4
-MEDIUM_EVIDENCE = 3
+FUZZY_MIN = 0.95  # Jaro-Winkler a different-core pair needs to be considered at all
+TYPO_JW_FILTER = 0.8  # every single edit in a core of 5+ characters scores above this
+HIGH_EVIDENCE = 5.5
+MEDIUM_EVIDENCE = 3.5
+# Log2 odds of "same company" for a candidate pair: a base plus one term per comparison
+# (see module docstring). A unique shared name with only the country agreeing scores 3.8
+# (medium, about 0.94 precise on synth.py); add an agreeing legal form (7.8) or generic word
+# (8.0) and it is high.
+EVIDENCE_SQL = """-1.2
+    + CASE WHEN name_level = 3 THEN 2.6 WHEN name_level = 2 THEN 1.3
+        WHEN typo AND length(ac) >= 8 THEN 1.5 WHEN typo AND length(ac) >= 5 THEN -3.6
+        ELSE -3.0 END
+    + CASE WHEN name_freq <= 1 THEN 2.7 WHEN name_freq = 2 THEN 0.2
+        WHEN name_freq = 3 THEN -1.6 ELSE -2.4 END
+    + CASE WHEN same_country_any THEN 2.6 WHEN ak <> bk THEN -2.4
+        WHEN coalesce(ak, akt) <> coalesce(bk, bkt) THEN -2.9 ELSE 1.6 END
+    + CASE WHEN alf = blf THEN 1.4 ELSE -2.6 END
+    + CASE WHEN agw = bgw THEN 2.8 WHEN agw <> bgw THEN -2.5 ELSE -1.4 END
+    + CASE WHEN same_label THEN -1.3 WHEN ad <> bd THEN -1.0 ELSE 1.1 END"""
 DUCKDB_MEMORY = os.environ.get("MUTUALIST_MATCH_MEMORY", "2500MB")
 
 # Spellings CRMs use that lib.countries does not know (after lowercasing, accents and dots removed).
@@ -170,6 +194,13 @@ def _prepare_keys(con: duckdb.DuckDBPyConnection, sources: list[str]) -> None:
     )
     con.unregister("spellings")
     _prepare_domains(con, distinct("domain"))
+    tlds = sorted(
+        t for t in (c.lower() for c in COUNTRY_CODES) if domains.country_of_domain(f"x.{t}")
+    )
+    codes = [domains.country_of_domain(f"x.{t}") for t in [*tlds, "uk"]]
+    con.register("tld_arrow", pa.table({"tld": [*tlds, "uk"], "code": codes}))
+    con.execute("CREATE OR REPLACE TEMP TABLE tld_countries AS SELECT * FROM tld_arrow")
+    con.unregister("tld_arrow")
     _python_column(con, distinct("country"), normalize_country, "country_keys")
 
 
@@ -228,11 +259,12 @@ def _prepared_sql(source: str) -> str:
     reg = "upper(regexp_replace(s.registration_id, '[^A-Za-z0-9]', '', 'g'))"
     return f"""SELECT s.*, n.name_norm, n.name_core, n.legal_form, n.generic_word, d.domain_norm,
         split_part(d.domain_norm, '.', 1) AS domain_label, c.result AS country_code,
-        {REGISTRATION_SQL.format(reg=reg)} AS registration_norm
+        {REGISTRATION_SQL.format(reg=reg)} AS registration_norm, t.code AS domain_country
     FROM {source} s
     LEFT JOIN name_keys n ON n.name = s.name
     LEFT JOIN domain_keys d ON d.domain = s.domain
-    LEFT JOIN country_keys c ON c.value = s.country"""
+    LEFT JOIN country_keys c ON c.value = s.country
+    LEFT JOIN tld_countries t ON t.tld = split_part(d.domain_norm, '.', -1)"""
 
 
 def _with_position(accounts: pa.Table) -> pa.Table:
@@ -245,7 +277,7 @@ def prepare(accounts: pa.Table) -> pa.Table:
         con.register("src", _with_position(accounts))
         _prepare_keys(con, ["src"])
         table = con.sql(f"SELECT * FROM ({_prepared_sql('src')}) ORDER BY _pos").to_arrow_table()
-    return table.drop_columns(["_pos", "legal_form", "generic_word"])
+    return table.drop_columns(["_pos", "legal_form", "generic_word", "domain_country"])
 
 
 def _report(progress: Progress | None, stage: str, fraction: float) -> None:
@@ -269,18 +301,7 @@ def run_match(
             con.register(f"src_{side}", table.select(list(_INPUT_COLUMNS)))
         _report(progress, "normalising", 0.0)
         _prepare_keys(con, ["src_ours", "src_theirs"])
-        unusable = {}
-        for side in ("ours", "theirs"):
-            con.execute(f"CREATE TEMP TABLE {side} AS {_side_sql(_prepared_sql(f'src_{side}'))}")
-            # How many records of this side share each key: the uniqueness guards.
-            con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE {side} AS SELECT *,
-                    count(*) OVER (PARTITION BY n) AS nf, count(*) OVER (PARTITION BY c) AS cf,
-                    count(*) OVER (PARTITION BY d) AS df, count(*) OVER (PARTITION BY r) AS rf
-                FROM {side}"""
-            )
-            rows = con.sql(f"SELECT count(*) FILTER (bad_domain) FROM {side}").fetchall()
-            unusable[side] = int(rows[0][0])
+        unusable = {side: _prepare_side(con, side) for side in ("ours", "theirs")}
         _report(progress, "finding candidates", 0.3)
         _candidates(con)
         _report(progress, "scoring", 0.6)
@@ -291,11 +312,48 @@ def run_match(
     return result, unusable
 
 
+# Two records on one side are the same company's duplicate records when they share the
+# normalised name, nothing conflicts (country, legal form, generic word, domain) and at least
+# one of legal form, domain or registration id agrees. Duplicates form one group: uniqueness
+# counts groups, and one-to-one resolution treats a group as one company.
+DUPLICATE_SQL = """x.n = y.n AND x.i <> y.i AND x.nf <= {cap}
+    AND coalesce(coalesce(x.k, x.kt) = coalesce(y.k, y.kt), true)
+    AND coalesce(x.lf = y.lf, true) AND coalesce(x.gw = y.gw, true)
+    AND coalesce(x.d = y.d, true) AND coalesce(x.r = y.r, true)
+    AND (x.lf = y.lf OR x.d = y.d OR x.r = y.r)"""
+
+
+def _prepare_side(con: duckdb.DuckDBPyConnection, side: str) -> int:
+    """Working table `side` with key frequencies and duplicate groups; unusable domain count."""
+    con.execute(f"CREATE TEMP TABLE {side} AS {_side_sql(_prepared_sql(f'src_{side}'))}")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {side} AS SELECT *,
+            count(*) OVER (PARTITION BY n) AS nf, count(*) OVER (PARTITION BY c) AS cf,
+            count(*) OVER (PARTITION BY d) AS df, count(*) OVER (PARTITION BY r) AS rf
+        FROM {side}"""
+    )
+    dup = DUPLICATE_SQL.format(cap=KEY_GROUP_CAP)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {side} AS
+        WITH dup AS (
+            SELECT x.i, least(x.i, min(y.i)) AS g FROM {side} x JOIN {side} y ON {dup}
+            WHERE x.nf > 1 GROUP BY x.i
+        ), s AS (
+            SELECT t.*, coalesce(dup.g, t.i) AS g FROM {side} t LEFT JOIN dup USING (i)
+        )
+        SELECT s.*, coalesce(nn.nfg, 1) AS nfg, coalesce(cc.cfg, 1) AS cfg FROM s
+        LEFT JOIN (SELECT n, count(DISTINCT g) AS nfg FROM s WHERE nf > 1 GROUP BY n) nn USING (n)
+        LEFT JOIN (SELECT c, count(DISTINCT g) AS cfg FROM s WHERE cf > 1 GROUP BY c) cc USING (c)"""
+    )
+    rows = con.sql(f"SELECT count(*) FILTER (bad_domain) FROM {side}").fetchall()
+    return int(rows[0][0])
+
+
 def _side_sql(prepared: str) -> str:
     """One side's working table: row number, keys and blocking tokens."""
     return f"""SELECT row_number() OVER () AS i, id, name_norm AS n, name_core AS c,
         domain_norm AS d, domain_label AS l, country_code AS k, registration_norm AS r,
-        legal_form AS lf, generic_word AS gw,
+        legal_form AS lf, generic_word AS gw, domain_country AS kt,
         domain IS NOT NULL AND domain_norm IS NULL AS bad_domain,
         split_part(name_core, ' ', 1) AS t1,
         CASE WHEN name_core LIKE '% %' THEN split_part(name_core, ' ', -1) END AS tl,
@@ -340,9 +398,9 @@ def _score(con: duckdb.DuckDBPyConnection) -> None:
             SELECT p.ia, p.ib, a.id AS our_id, b.id AS their_id,
                 a.n AS an, b.n AS bn, a.c AS ac, b.c AS bc, a.d AS ad, b.d AS bd,
                 a.l AS al, b.l AS bl, a.k AS ak, b.k AS bk, a.r AS ar, b.r AS br,
-                a.lf AS alf, b.lf AS blf, a.gw AS agw, b.gw AS bgw,
-                a.nf AS n_a, a.cf AS c_a, a.df AS d_a, a.rf AS r_a,
-                b.nf AS n_b, b.cf AS c_b, b.df AS d_b, b.rf AS r_b
+                a.lf AS alf, b.lf AS blf, a.gw AS agw, b.gw AS bgw, a.kt AS akt, b.kt AS bkt,
+                a.nfg AS n_a, a.cfg AS c_a, a.df AS d_a, a.rf AS r_a, a.g AS ga,
+                b.nfg AS n_b, b.cfg AS c_b, b.df AS d_b, b.rf AS r_b, b.g AS gb
             FROM candidates p JOIN ours a ON a.i = p.ia JOIN theirs b ON b.i = p.ib
         ), g AS (
             SELECT *,
@@ -357,31 +415,36 @@ def _score(con: duckdb.DuckDBPyConnection) -> None:
                 coalesce(agw <> bgw, false) AS generic_conflict,
                 coalesce(ad <> bd AND al = bl, false) AS same_label,
                 jaro_winkler_similarity(ac, bc) AS jw_core,
-                jaro_winkler_similarity(an, bn) AS jw_name
+                jaro_winkler_similarity(an, bn) AS jw_name,
+                -- One edit between the cores. CASE, not AND, so that DuckDB runs the slow
+                -- edit distance only on the few pairs the cheap Jaro-Winkler filter passes.
+                CASE WHEN ac <> bc AND abs(length(ac) - length(bc)) <= 1
+                    AND jaro_winkler_similarity(ac, bc) >= {TYPO_JW_FILTER}
+                    THEN damerau_levenshtein(ac, bc) = 1 ELSE false END AS typo
             FROM f
         )
         , e AS (
             SELECT *,
-                CASE WHEN an = bn THEN 2 WHEN ac = bc THEN 1
-                    WHEN greatest(jw_core, jw_name) >= {FUZZY_MIN} THEN 0 END
-                + same_country::INT + coalesce(alf = blf, false)::INT
-                + coalesce(agw = bgw, false)::INT + same_label::INT
-                - CASE WHEN an = bn THEN least(greatest(n_a, n_b), 3) - 1
-                    ELSE least(greatest(c_a, c_b), 3) - 1 END AS evidence
+                CASE WHEN an = bn THEN 3 WHEN ac = bc THEN 2
+                    WHEN typo AND length(ac) >= 5 OR greatest(jw_core, jw_name) >= {FUZZY_MIN}
+                    THEN 1 ELSE 0 END AS name_level,
+                CASE WHEN an = bn THEN greatest(n_a, n_b) ELSE greatest(c_a, c_b) END AS name_freq,
+                coalesce(coalesce(ak, akt) = coalesce(bk, bkt), false) AS same_country_any
             FROM g
+        ), w AS (
+            SELECT *, {EVIDENCE_SQL} AS evidence FROM e
         )
         SELECT *,
             CASE
                 WHEN same_domain OR same_reg THEN 'exact'
-                WHEN country_conflict OR reg_conflict OR domain_conflict OR legal_conflict
-                    OR generic_conflict THEN NULL
-                WHEN evidence >= {HIGH_EVIDENCE} THEN 'high'
+                WHEN reg_conflict OR domain_conflict OR legal_conflict OR name_level = 0 THEN NULL
+                WHEN evidence >= {HIGH_EVIDENCE} AND name_level >= 2 THEN 'high'
                 WHEN evidence >= {MEDIUM_EVIDENCE} THEN 'medium'
             END AS confidence,
             CASE WHEN same_domain OR same_reg THEN 1.0
-                ELSE round(least(0.80 + 0.03 * evidence + 0.05 * jw_name, 0.99), 4)
+                ELSE round(least(1 / (1 + pow(2, -evidence)), 0.99), 4)
             END AS score
-        FROM e"""
+        FROM w"""
     )
 
 
@@ -400,7 +463,7 @@ def _resolve(con: duckdb.DuckDBPyConnection) -> pa.Table:
         WHEN same_domain THEN 'same domain ' || ad
         WHEN same_reg THEN 'same registration id ' || ar
         ELSE concat_ws(', ', {name_part},
-            CASE WHEN same_country THEN 'same country ' || ak END,
+            CASE WHEN same_country_any THEN 'same country ' || coalesce(ak, akt) END,
             CASE WHEN alf = blf THEN 'same legal form ' || alf END,
             CASE WHEN agw = bgw THEN 'same generic word ' || agw END,
             CASE WHEN same_label THEN 'same domain name ' || {quoted.format("al")}
@@ -408,25 +471,36 @@ def _resolve(con: duckdb.DuckDBPyConnection) -> pa.Table:
     END"""
     con.execute(
         f"""CREATE TEMP TABLE decided AS
-        SELECT ia, ib, our_id, their_id, confidence, {reason} AS reason, score
+        SELECT ia, ib, ga, gb, our_id, their_id, confidence, {reason} AS reason, score,
+            round(evidence + 0.1 * jw_name, 3) AS rank
         FROM scored WHERE confidence IS NOT NULL"""
     )
     # One-to-one for the name tiers: both records must be each other's single best.
     return (
         con.sql(
             """WITH fuzzy AS (
-            SELECT *,
-                max(score) OVER (PARTITION BY ia) AS best_a,
-                count(*) OVER (PARTITION BY ia, score) AS ties_a,
-                max(score) OVER (PARTITION BY ib) AS best_b,
-                count(*) OVER (PARTITION BY ib, score) AS ties_b
-            FROM decided WHERE confidence <> 'exact'
+            SELECT * FROM decided WHERE confidence <> 'exact'
+        ), a_side AS (  -- each of our records: its best group of theirs, if only one is best
+            SELECT ia, arg_max(gb, grank) AS best_gb, max(grank) AS best,
+                count(*) FILTER (grank = best_rank) AS n_best
+            FROM (SELECT ia, gb, max(rank) AS grank,
+                    max(max(rank)) OVER (PARTITION BY ia) AS best_rank
+                  FROM fuzzy GROUP BY ia, gb)
+            GROUP BY ia
+        ), b_side AS (
+            SELECT ib, arg_max(ga, grank) AS best_ga, max(grank) AS best,
+                count(*) FILTER (grank = best_rank) AS n_best
+            FROM (SELECT ib, ga, max(rank) AS grank,
+                    max(max(rank)) OVER (PARTITION BY ib) AS best_rank
+                  FROM fuzzy GROUP BY ib, ga)
+            GROUP BY ib
         )
         SELECT our_id, their_id, confidence, reason, score::DOUBLE AS score FROM decided
         WHERE confidence = 'exact'
         UNION ALL
-        SELECT our_id, their_id, confidence, reason, score::DOUBLE FROM fuzzy
-        WHERE score = best_a AND score = best_b AND ties_a = 1 AND ties_b = 1
+        SELECT f.our_id, f.their_id, f.confidence, f.reason, f.score::DOUBLE FROM fuzzy f
+        JOIN a_side x ON x.ia = f.ia AND x.best_gb = f.gb AND x.n_best = 1
+        JOIN b_side y ON y.ib = f.ib AND y.best_ga = f.ga AND y.n_best = 1
         ORDER BY our_id, their_id"""
         )
         .to_arrow_table()
