@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import csv
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 
@@ -13,7 +15,7 @@ from mutualist.crm.models import PartnerInvolvement
 from mutualist.lib.errors import ValidationFailed
 from mutualist.lib.forms import add_action_errors
 from mutualist.lib.listing import Column, render_filtered_list
-from mutualist.partners import access, actions
+from mutualist.partners import access, actions, lifecycle
 from mutualist.partners.choices import TRANSITIONS, PartnerType, Status, Tier
 from mutualist.partners.forms import PartnerForm, StatusForm
 from mutualist.partners.models import Partner, Segment
@@ -137,3 +139,47 @@ def change_status(request: HttpRequest, partner_id: int) -> HttpResponse:
         "errors": {k: " ".join(str(m) for m in v) for k, v in form.errors.items()},
     }
     return render(request, "partners/status_error.html", ctx, status=400)
+
+
+BOARD_COLUMNS = [
+    Column("id", lambda c: c.partner.pk),
+    Column("name", lambda c: c.partner.name),
+    Column("status", lambda c: c.partner.status),
+    Column("days_in_stage", lambda c: c.days),
+    Column("stuck", lambda c: "yes" if c.stuck else ""),
+    Column("tier", lambda c: c.partner.tier),
+    Column("owner", lambda c: c.partner.owner.username if c.partner.owner else ""),
+]
+
+
+@login_required
+def lifecycle_board(request: HttpRequest) -> HttpResponse:
+    """Partners by lifecycle stage, with time in stage and stuck warnings (vendor staff)."""
+    if request.user.is_partner_user:  # type: ignore[union-attr]
+        raise Http404("No such page.")
+    params = {name: request.GET.get(name, "").strip() for name in ("q", "type", "owner", "stuck")}
+    partners = access.partners_visible_to(request.user)
+    if params["q"]:
+        partners = partners.filter(name__icontains=params["q"])
+    if params["type"]:
+        partners = partners.filter(types__contains=f",{params['type']},")
+    if params["owner"].isdigit():
+        partners = partners.filter(owner_id=int(params["owner"]))
+    columns = lifecycle.board(partners, stuck_only=bool(params["stuck"]))
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="lifecycle-board.csv"'
+        writer = csv.writer(response)
+        writer.writerow([c.header for c in BOARD_COLUMNS])
+        for column in lifecycle.board(partners, stuck_only=bool(params["stuck"])):
+            for card in column.cards:
+                writer.writerow([c.value(card) for c in BOARD_COLUMNS])
+        return response
+    ctx = {
+        "columns": columns,
+        "filters": params,
+        "type_choices": PartnerType.choices,
+        "owners": User.objects.filter(role__in=[Role.CPO, Role.ALLIANCE_MANAGER]),
+        "stuck_after": lifecycle.STUCK_AFTER_DAYS,
+    }
+    return render(request, "partners/board.html", ctx)
