@@ -238,3 +238,21 @@ def test_each_side_changes_only_its_own_rules(mapped: Mapped) -> None:
         actions.set_rule(
             mapped.world.globex_user, mapped.world.acme, mapped.acme["customers"], Level.FULL
         )
+
+
+def test_a_medium_confidence_match_is_never_counted_or_shared(mapped: Mapped) -> None:
+    from mutualist.overlaps.models import PartnerAccount
+
+    opt_in_both(mapped)
+    PartnerAccount.objects.filter(partner=mapped.world.acme, external_id="A0").update(
+        confidence="medium"
+    )
+    assert labels(mapped, Side.VENDOR)[("customers", "customers")] == "7"
+    actions.set_rule(
+        mapped.world.acme_admin, mapped.world.acme, mapped.acme["customers"], Level.OVERLAPS
+    )
+    view = policy.cell_view(
+        mapped.partnership, Side.VENDOR, mapped.vendor["customers"].pk, mapped.acme["customers"].pk
+    )
+    names = {r.mine[0]["name"] for r in view.rows(list(view.company_ids))}
+    assert mapped.customers[0].name not in names and len(names) == 7

@@ -31,6 +31,7 @@ from mutualist.overlaps.models import PartnerAccount, Partnership, Population, S
 from mutualist.overlaps.populations import companies, members, populations_of
 
 SHARED_LEVELS = (Level.FULL, Level.OVERLAPS)
+SHARED_CONFIDENCE = ("exact", "high")
 
 
 def other(side: Side) -> Side:
@@ -97,10 +98,15 @@ def state_of(partnership: Partnership) -> str:
 
 
 def overlap_companies(vendor_pop: Population, partner_pop: Population) -> QuerySet[Any]:
-    """The company ids in both populations (one SQL query, never a fuzzy match)."""
+    """The company ids in both populations (one SQL query, never a fuzzy match). Only exact and
+    high-confidence links count: a medium-confidence match is a candidate, never shared."""
     return (
         members(partner_pop)
-        .filter(company__isnull=False, company__in=companies(vendor_pop))
+        .filter(
+            company__isnull=False,
+            company__in=companies(vendor_pop),
+            confidence__in=SHARED_CONFIDENCE,
+        )
         .values_list("company", flat=True)
         .distinct()
     )

@@ -20,7 +20,7 @@ from mutualist.lib.errors import NotAllowed, ValidationFailed
 from mutualist.lib.listing import Column, page_number, render_filtered_list
 from mutualist.overlaps import access, actions, policy, tasks
 from mutualist.overlaps.choices import SHAREABLE_FIELDS, Base, Level, Mode, Side
-from mutualist.overlaps.models import AccountList, Partnership
+from mutualist.overlaps.models import AccountList, PartnerAccount, Partnership
 from mutualist.overlaps.populations import members, populations_of
 from mutualist.partners.models import Partner
 
@@ -107,6 +107,10 @@ def partner_matrix(request: HttpRequest, partner_id: int) -> HttpResponse:
         "latest_list": partner.account_lists.first(),
         "can_manage": access.can_manage(request.user, partner, side),
         "can_upload": access.can_upload(request.user, partner),
+        # Medium-confidence matches are candidates: never counted or shown to the partner.
+        "candidates": PartnerAccount.objects.filter(partner=partner, confidence="medium").count()
+        if side == Side.VENDOR
+        else 0,
     }
     return render(request, "overlaps/matrix.html", ctx)
 
