@@ -279,6 +279,8 @@ def _demo(args: argparse.Namespace) -> int:
                 progress.update(task, description=f"loading: {name}", advance=n)
 
             logins = demo.load(eco, progress=step)
+            progress.update(task, description="loading: mapping and co-selling")
+            demo.load_workflows()
             progress.update(task, description="loaded", completed=rows_to_load(eco.tables))
         demo.write_truth(eco, settings.DATA_DIR)
     url = f"http://{args.host}:{args.port}/"

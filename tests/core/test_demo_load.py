@@ -102,3 +102,28 @@ def test_demo_creates_a_login_per_role_and_partner_logins_with_data(db: Any, eco
     owners = set(Partner.objects.exclude(owner=None).values_list("owner__role", flat=True))
     assert owners == {"alliance_manager"}
     assert demo.is_loaded()
+
+
+def test_demo_workflows_show_mapping_and_co_selling_at_work(
+    db: Any, eco: Any, settings: Any, tmp_path: Any
+) -> None:
+    from mutualist.cosell.models import Announcement, DealRegistration, LeadOffer, Referral
+    from mutualist.overlaps.models import AccountList, Partnership
+
+    settings.UPLOAD_DIR = tmp_path
+    demo.load(eco)
+    demo.load_workflows()
+    lists = {a.is_blind: a for a in AccountList.objects.all()}
+    assert set(lists) == {False, True}
+    assert all(a.status == "succeeded" and a.matched_count > 0 for a in lists.values())
+    assert (
+        Partnership.objects.filter(
+            vendor_opted_in_at__isnull=False, partner_opted_in_at__isnull=False
+        ).count()
+        == 2
+    )
+    statuses = set(DealRegistration.objects.values_list("status", flat=True))
+    assert statuses >= {"pending", "approved", "rejected", "conflict"}
+    assert DealRegistration.objects.filter(appeal="open").count() == 1
+    assert LeadOffer.objects.exists() and Referral.objects.filter(status="accepted").exists()
+    assert Announcement.objects.count() == 2
