@@ -1,0 +1,126 @@
+"""Agreements over HTTP: read them and their diffs, sign off (in the caller's approver role),
+and read a partner's targets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from ninja import Router, Status
+from ninja.pagination import paginate
+
+from mutualist.accounts.access import acting_user
+from mutualist.agreements import access, actions, terms
+from mutualist.agreements.models import Agreement
+from mutualist.agreements.schemas import (
+    AgreementOut,
+    ApproveIn,
+    DiffOut,
+    TargetOut,
+)
+from mutualist.agreements.views import filtered
+from mutualist.lib.pagination import PagePagination
+
+router = Router(tags=["agreements"])
+
+
+def present(agreement: Agreement) -> dict[str, Any]:
+    version = actions.current_version(agreement)
+    return {
+        **{
+            name: getattr(agreement, name)
+            for name in AgreementOut.model_fields
+            if hasattr(agreement, name)
+        },
+        "version": version.number,
+        "terms": version.terms,
+        "responsibilities": version.responsibilities,
+        "kpis": version.kpis,
+        "approvals": [
+            {
+                "role": a.role,
+                "approver": a.approver.get_username(),
+                "approved_at": a.approved_at,
+                "carried_over": a.carried_from_id is not None,
+            }
+            for a in actions.live_approvals(agreement)
+        ],
+    }
+
+
+class _Presented:
+    def __init__(self, rows: Any) -> None:
+        self.rows = rows
+
+    def count(self) -> int:
+        return int(self.rows.count())
+
+    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
+        return [present(a) for a in self.rows[page]]
+
+
+@router.get("/agreements", response=list[AgreementOut])
+@paginate(PagePagination)
+def list_agreements(
+    request: HttpRequest,
+    status: str = "",
+    partner_id: int | None = None,
+    expiring_within_days: int | None = None,
+    q: str = "",
+) -> Any:
+    """Agreements you may see (a partner: its own signed ones), newest first. `expiring_within_days`
+    keeps signed agreements ending within that many days."""
+    params = {
+        "status": status,
+        "partner": "" if partner_id is None else str(partner_id),
+        "expiring": "" if expiring_within_days is None else str(expiring_within_days),
+        "q": q.strip(),
+    }
+    return _Presented(filtered(request.user, params))
+
+
+@router.get("/agreements/{agreement_id}", response=AgreementOut)
+def get_agreement(request: HttpRequest, agreement_id: int) -> Any:
+    return present(access.get_agreement_for(request.user, agreement_id))
+
+
+@router.get("/agreements/{agreement_id}/diff", response=DiffOut)
+def diff(
+    request: HttpRequest,
+    agreement_id: int,
+    from_version: int | None = None,
+    to_version: int | None = None,
+) -> Any:
+    """What changed between two versions (default: the current one against the one before)."""
+    agreement = access.get_agreement_for(request.user, agreement_id)
+    new_number = to_version or agreement.current_version
+    old_number = from_version or max(new_number - 1, 1)
+    versions = {v.number: v for v in agreement.versions.filter(number__in=[old_number, new_number])}
+    if old_number not in versions or new_number not in versions:
+        raise Http404(
+            f"No such version: this agreement has versions 1 to {agreement.current_version}."
+        )
+    changes = terms.diff(terms.content(versions[old_number]), terms.content(versions[new_number]))
+    return {
+        "from_version": old_number,
+        "to_version": new_number,
+        "changes": [c.__dict__ for c in changes],
+    }
+
+
+@router.post("/agreements/{agreement_id}/approvals", response={201: AgreementOut})
+def approve(request: HttpRequest, agreement_id: int, payload: ApproveIn) -> Any:
+    """Sign off in your approver role (legal, finance or operations). 403 if your role is not
+    one the agreement needs, 409 if the version is stale or that role approved already."""
+    agreement = access.get_agreement_for(request.user, agreement_id)
+    actions.approve(acting_user(request), agreement, payload.version)
+    agreement.refresh_from_db()
+    return Status(201, present(agreement))
+
+
+@router.get("/partners/{partner_id}/targets", response=list[TargetOut])
+@paginate(PagePagination)
+def partner_targets(request: HttpRequest, partner_id: int) -> Any:
+    """The KPI targets of the partner's agreements in force."""
+    _, targets = access.targets_for(request.user, partner_id)
+    return targets.order_by("agreement_id", "name")

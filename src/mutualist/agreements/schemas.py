@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from ninja import Schema
+
+
+class ApprovalOut(Schema):
+    role: str
+    approver: str
+    approved_at: dt.datetime
+    carried_over: bool
+
+
+class AgreementOut(Schema):
+    id: int
+    partner_id: int
+    template_id: int
+    title: str
+    agreement_type: str
+    status: str
+    start_on: dt.date
+    end_on: dt.date
+    renewal_notice_days: int
+    version: int
+    signed_at: dt.datetime | None
+    required_approvals: list[str]
+    terms: dict[str, Any]
+    responsibilities: dict[str, list[str]]
+    kpis: list[dict[str, str]]
+    approvals: list[ApprovalOut]
+
+
+class FieldChangeOut(Schema):
+    field: str
+    label: str
+    old: str
+    new: str
+    lines: list[str]
+
+
+class DiffOut(Schema):
+    from_version: int
+    to_version: int
+    changes: list[FieldChangeOut]
+
+
+class ApproveIn(Schema):
+    """The version you reviewed: approving it fails with 409 if a newer one exists. Without it,
+    the current version is approved."""
+
+    version: int | None = None
+
+
+class TargetOut(Schema):
+    id: int
+    agreement_id: int
+    name: str
+    metric_key: str
+    target: Decimal
+    unit: str
+    cadence: str
+    period_start: dt.date
+    period_end: dt.date

@@ -1,0 +1,321 @@
+"""Agreement pages: the list (with drafting), an agreement with its sign-offs and history, its
+printable page, templates, and the partner's agreements and targets (a fragment for the partner
+page and the portal)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from mutualist.accounts.access import acting_user
+from mutualist.agreements import access, actions, terms
+from mutualist.agreements.models import Agreement, AgreementVersion
+from mutualist.lib.errors import ValidationFailed
+from mutualist.lib.listing import Column, render_filtered_list
+from mutualist.partners.access import get_partner_for, partners_visible_to
+
+STATUSES = tuple(Agreement.Status.values)
+COLUMNS = [
+    Column("id", lambda a: a.pk),
+    Column("title", lambda a: a.title),
+    Column("partner", lambda a: a.partner.name),
+    Column("type", lambda a: a.agreement_type),
+    Column("status", lambda a: a.status),
+    Column("version", lambda a: a.current_version),
+    Column("start_on", lambda a: a.start_on.isoformat()),
+    Column("end_on", lambda a: a.end_on.isoformat()),
+    Column("signed_at", lambda a: a.signed_at.isoformat() if a.signed_at else ""),
+]
+
+
+def filtered(user: Any, params: dict[str, str]) -> QuerySet[Agreement]:
+    """The list's filters, shared by the page, its CSV and the API."""
+    rows = access.agreements_visible_to(user).select_related("partner")
+    errors: dict[str, str] = {}
+    if params.get("status") and params["status"] not in STATUSES:
+        errors["status"] = f"unknown status; use one of: {', '.join(STATUSES)}"
+    if params.get("partner") and not params["partner"].isdigit():
+        errors["partner"] = "must be a partner's id, a whole number"
+    expiring = params.get("expiring", "")
+    if expiring and not (expiring.isdigit() and int(expiring) <= 3650):
+        errors["expiring"] = "must be a number of days from 0 to 3650, e.g. 90"
+    if errors:
+        raise ValidationFailed(errors)
+    if params.get("status"):
+        rows = rows.filter(status=params["status"])
+    if params.get("partner"):
+        rows = rows.filter(partner_id=int(params["partner"]))
+    if expiring:
+        today = timezone.localdate()
+        rows = rows.filter(
+            status=Agreement.Status.SIGNED,
+            end_on__gte=today,
+            end_on__lte=today + dt.timedelta(days=int(expiring)),
+        )
+    if params.get("q"):
+        rows = rows.filter(title__icontains=params["q"])
+    order = {"ending": ("end_on", "pk"), "title": ("title", "pk")}.get(
+        params.get("sort", ""), ("-created_at", "-pk")
+    )
+    return rows.order_by(*order)
+
+
+@login_required
+def agreement_list(request: HttpRequest) -> HttpResponseBase:
+    user: Any = request.user
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            agreement = _draft(request)
+            return redirect("agreement-details", agreement.pk)
+        except ValidationFailed as exc:
+            errors = exc.errors
+    ctx: dict[str, Any] = {
+        "statuses": Agreement.Status.choices,
+        "is_staff": access.is_staff(user),
+        "templates": access.templates_visible_to(user),
+        "partners": partners_visible_to(user).only("pk", "name") if access.is_staff(user) else [],
+        "draft_errors": errors,
+        "posted": request.POST,
+    }
+    response = render_filtered_list(
+        request,
+        ("q", "status", "partner", "expiring", "sort"),
+        "newest",
+        lambda p: filtered(user, p),
+        COLUMNS,
+        "agreements/list.html",
+        ctx,
+        "agreements",
+    )
+    if errors:
+        response.status_code = 400
+    return response
+
+
+def _draft(request: HttpRequest) -> Agreement:
+    user = acting_user(request)
+    if not access.is_staff(user):
+        raise Http404("No such page.")
+    post = request.POST
+    errors: dict[str, str] = {}
+    partner_id, template_id = post.get("partner", ""), post.get("template", "")
+    if not partner_id.isdigit():
+        errors["partner"] = "pick the partner the agreement is with"
+    if not template_id.isdigit():
+        errors["template"] = "pick the template to draft from"
+    if errors:
+        raise ValidationFailed(errors)
+    partner = get_partner_for(user, int(partner_id))
+    template = access.get_template_for(user, int(template_id))
+    return actions.draft(
+        user,
+        partner,
+        template,
+        post.get("title", ""),
+        post.get("start_on", ""),
+        post.get("renewal_notice_days", "60") or "60",
+    )
+
+
+def history(agreement: Agreement) -> list[dict[str, Any]]:
+    """Each version, newest first, with what it changed against the one before."""
+    versions = list(agreement.versions.select_related("created_by").order_by("number"))
+    rows = []
+    for before, version in zip([None, *versions], versions, strict=False):
+        changes = (
+            terms.diff(terms.content(before), terms.content(version)) if before is not None else []
+        )
+        rows.append({"version": version, "changes": changes})
+    return rows[::-1]
+
+
+def _approval_rows(agreement: Agreement) -> list[dict[str, Any]]:
+    live = {a.role: a for a in actions.live_approvals(agreement)}
+    return [
+        {
+            "role": role,
+            "label": terms.role_label(role),
+            "fields": [terms.FIELD_LABELS[f] for f in agreement.coverage.get(role, [])],
+            "approval": live.get(role),
+        }
+        for role in agreement.required_approvals
+    ]
+
+
+def _details(
+    request: HttpRequest, agreement: Agreement, errors: dict[str, str] | None = None
+) -> HttpResponse:
+    user: Any = request.user
+    version = actions.current_version(agreement)
+    ctx: dict[str, Any] = {
+        "a": agreement,
+        "v": version,
+        "terms": [
+            (terms.TERM_LABELS[k], terms.display(k, version.terms.get(k)))
+            for k in terms.TERM_FIELDS
+        ],
+        "approvals": _approval_rows(agreement),
+        "resets": agreement.approvals.filter(reset_at__isnull=False)
+        .select_related("approver", "version")
+        .order_by("-reset_at"),
+        "history": history(agreement),
+        "is_staff": access.is_staff(user),
+        "can_edit": access.can_edit(user, agreement.partner)
+        and agreement.status in actions.EDITABLE,
+        "my_role": access.approver_role_of(user, agreement),
+        "my_role_label": terms.role_label(user.role) if access.is_staff(user) else "",
+        "renewals": terms.RENEWALS,
+        "kpi_lines": "\n".join(
+            " | ".join([k["name"], k["target"], k["unit"], k["cadence"], k["metric_key"]]).rstrip(
+                " |"
+            )
+            for k in version.kpis
+        ),
+        "vendor_lines": "\n".join(version.responsibilities.get("vendor", [])),
+        "partner_lines": "\n".join(version.responsibilities.get("partner", [])),
+        "errors": errors or {},
+    }
+    if ctx["my_role"]:
+        ctx["my_approval"] = next(
+            (r["approval"] for r in ctx["approvals"] if r["role"] == ctx["my_role"]), None
+        )
+    return render(request, "agreements/details.html", ctx, status=400 if errors else 200)
+
+
+@login_required
+def agreement_details(request: HttpRequest, agreement_id: int) -> HttpResponse:
+    return _details(request, access.get_agreement_for(request.user, agreement_id))
+
+
+def parse_kpi_lines(text: str) -> list[dict[str, str]]:
+    """'Sourced pipeline | 500000 | USD | quarterly | sourced_pipeline' per line."""
+    kpis = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")] + [""] * 5
+        kpis.append(
+            {
+                "name": parts[0],
+                "target": parts[1],
+                "unit": parts[2],
+                "cadence": parts[3],
+                "metric_key": parts[4],
+            }
+        )
+    return kpis
+
+
+def changes_from_form(post: QueryDict) -> dict[str, Any]:
+    return {
+        "terms": {
+            "territory": post.get("territory", ""),
+            "exclusivity": post.get("exclusivity") == "on",
+            "term_months": post.get("term_months", ""),
+            "renewal": post.get("renewal", ""),
+            "discount_pct": post.get("discount_pct", ""),
+            "commission_pct": post.get("commission_pct", ""),
+            "mdf_eligible": post.get("mdf_eligible") == "on",
+        },
+        "responsibilities": {
+            "vendor": post.get("vendor_responsibilities", "").splitlines(),
+            "partner": post.get("partner_responsibilities", "").splitlines(),
+        },
+        "kpis": parse_kpi_lines(post.get("kpis", "")),
+    }
+
+
+def _version_number(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+ACTIONS = {
+    "edit": lambda u, a, p: actions.edit(
+        u, a, changes_from_form(p), p.get("note", ""), _version_number(p.get("based_on"))
+    ),
+    "submit": lambda u, a, p: actions.submit(u, a),
+    "approve": lambda u, a, p: actions.approve(u, a, _version_number(p.get("version"))),
+    "terminate": lambda u, a, p: actions.terminate(u, a, p.get("reason", "")),
+}
+
+
+@require_POST
+@login_required
+def agreement_act(request: HttpRequest, agreement_id: int, action: str) -> HttpResponse:
+    agreement = access.get_agreement_for(request.user, agreement_id)
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    try:
+        ACTIONS[action](acting_user(request), agreement, request.POST)
+    except ValidationFailed as exc:
+        agreement.refresh_from_db()
+        return _details(request, agreement, exc.errors)
+    return redirect("agreement-details", agreement.pk)
+
+
+@login_required
+def agreement_print(request: HttpRequest, agreement_id: int) -> HttpResponse:
+    agreement = access.get_agreement_for(request.user, agreement_id)
+    version: AgreementVersion = actions.current_version(agreement)
+    ctx = {
+        "a": agreement,
+        "v": version,
+        "terms": [
+            (terms.TERM_LABELS[k], terms.display(k, version.terms.get(k)))
+            for k in terms.TERM_FIELDS
+        ],
+        "approvals": _approval_rows(agreement),
+        "printed_at": timezone.now(),
+    }
+    return render(request, "agreements/print.html", ctx)
+
+
+@login_required
+def template_list(request: HttpRequest) -> HttpResponse:
+    if not access.is_staff(request.user):
+        raise Http404("No such page.")
+    rows = access.templates_visible_to(request.user).order_by("name")
+    return render(request, "agreements/templates.html", {"templates": rows})
+
+
+@login_required
+def template_details(request: HttpRequest, template_id: int) -> HttpResponse:
+    template = access.get_template_for(request.user, template_id)
+    ctx = {
+        "t": template,
+        "terms": [
+            (terms.TERM_LABELS[k], terms.display(k, template.terms.get(k)))
+            for k in terms.TERM_FIELDS
+        ],
+        "approvals": [
+            {
+                "label": terms.role_label(role),
+                "fields": [terms.FIELD_LABELS[f] for f in template.coverage.get(role, [])],
+            }
+            for role in template.required_approvals
+        ],
+        "agreements": template.agreements.select_related("partner").order_by("-created_at")[:50],
+    }
+    return render(request, "agreements/template_details.html", ctx)
+
+
+@login_required
+def partner_panel(request: HttpRequest, partner_id: int) -> HttpResponse:
+    """The partner's agreements and targets: a fragment for its page and its portal."""
+    partner, targets = access.targets_for(request.user, partner_id)
+    agreements = (
+        access.agreements_visible_to(request.user)
+        .filter(partner=partner, status__in=access.SHARED_STATUSES)
+        .order_by("-end_on")
+    )
+    ctx = {"partner": partner, "targets": targets, "agreements": agreements}
+    return render(request, "agreements/partner_panel.html", ctx)
