@@ -1,0 +1,245 @@
+"""Onboarding pages. Vendor staff follow every journey and run them; a partner's people see
+their own journey in the portal and complete the partner's tasks there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from mutualist.accounts.access import acting_user
+from mutualist.accounts.models import User
+from mutualist.accounts.roles import Role
+from mutualist.lib.errors import Conflict, ValidationFailed
+from mutualist.lib.listing import Column, render_filtered_list
+from mutualist.onboarding import access, actions, progress
+from mutualist.onboarding.choices import JourneyStatus, Side
+from mutualist.onboarding.models import Journey, Task
+from mutualist.partners.choices import Status
+from mutualist.partners.models import Partner
+
+STATUSES = tuple(JourneyStatus.values)
+SORTS = ("newest", "oldest", "partner", "progress")
+COLUMNS = [
+    Column("journey_id", lambda j: j.pk),
+    Column("partner", lambda j: j.partner.name),
+    Column("template", lambda j: f"{j.template.name} v{j.template_version}"),
+    Column("status", lambda j: j.status),
+    Column("started_at", lambda j: j.started_at.date().isoformat()),
+    Column("tasks", lambda j: j.n_tasks),
+    Column("done", lambda j: j.n_done),
+    Column("percent_done", lambda j: progress.percent(j.n_done, j.n_tasks)),
+    Column("overdue", lambda j: j.n_overdue),
+    Column("days_to_first_registered_deal", lambda j: progress.days_to_first_deal(j)),
+    Column("days_to_first_won_deal", lambda j: progress.days_to_first_win(j)),
+]
+
+
+def _filtered(user: Any, params: dict[str, str]) -> QuerySet[Journey]:
+    errors: dict[str, str] = {}
+    if params["status"] and params["status"] not in STATUSES:
+        errors["status"] = f"unknown status; use one of: {', '.join(STATUSES)}"
+    if params["partner"] and not params["partner"].isdigit():
+        errors["partner"] = "give a partner's id (pick one from the list)"
+    if params["sort"] not in SORTS:
+        errors["sort"] = f"unknown sort; use one of: {', '.join(SORTS)}"
+    if errors:
+        raise ValidationFailed(errors)
+    rows = progress.with_figures(
+        access.journeys_visible_to(user).select_related("partner", "template")
+    )
+    if params["status"]:
+        rows = rows.filter(status=params["status"])
+    if params["partner"]:
+        rows = rows.filter(partner_id=int(params["partner"]))
+    if params["q"]:
+        rows = rows.filter(partner__name__icontains=params["q"])
+    if params["overdue"]:
+        rows = rows.filter(n_overdue__gt=0)  # type: ignore[misc]
+    order = {
+        "oldest": ("started_at", "pk"),
+        "partner": ("partner__name", "pk"),
+        "progress": ("n_done", "pk"),
+    }.get(params["sort"], ("-started_at", "-pk"))
+    return rows.order_by(*order)
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponseBase:
+    user: Any = request.user
+    if user.is_partner_user:
+        return _portal(request)
+    actions.sweep_overdue()
+    waiting = Partner.objects.filter(status=Status.ONBOARDING).exclude(
+        journeys__status=JourneyStatus.ACTIVE
+    )
+    if user.role != Role.CPO:
+        waiting = waiting.filter(Q(owner=user) | Q(owner__isnull=True))
+    ctx = {
+        "statuses": STATUSES,
+        "partners": Partner.objects.filter(journeys__isnull=False).distinct().order_by("name"),
+        "median": progress.median_days_to_first_win(),
+        "overdue_tasks": Task.objects.filter(
+            journey__status=JourneyStatus.ACTIVE,
+            status="open",
+            due_on__lt=timezone.localdate(),
+        ).count(),
+        "active_journeys": Journey.objects.filter(status=JourneyStatus.ACTIVE).count(),
+        "templates": access.templates_visible_to(user),
+        "waiting": waiting.order_by("name") if access.can_manage_any(user) else [],
+        "can_start": access.can_manage_any(user),
+    }
+    return render_filtered_list(
+        request,
+        ("q", "status", "partner", "overdue", "sort"),
+        "newest",
+        lambda p: _filtered(user, p),
+        COLUMNS,
+        "onboarding/index.html",
+        ctx,
+        "onboarding-journeys",
+    )
+
+
+def _portal(request: HttpRequest) -> HttpResponse:
+    """A partner's people: their journey under way, else their latest; or a page saying none."""
+    journeys = access.journeys_visible_to(request.user)
+    journey = journeys.filter(status=JourneyStatus.ACTIVE).first() or journeys.first()
+    if journey is None:
+        return render(request, "onboarding/none.html", {})
+    return redirect("onboarding-journey", journey.pk)
+
+
+@login_required
+def start(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return redirect("onboarding-index")
+    access.require_staff(request.user)
+    raw_partner = request.POST.get("partner", "")
+    raw_template = request.POST.get("template", "")
+    partner = Partner.objects.filter(pk=int(raw_partner) if raw_partner.isdigit() else 0).first()
+    if partner is None:
+        raise Http404("No such partner.")
+    template = None
+    if raw_template:
+        template = access.get_template_for(
+            request.user, int(raw_template) if raw_template.isdigit() else 0
+        )
+    journey = actions.start_journey(acting_user(request), partner, template)
+    return redirect("onboarding-journey", journey.pk)
+
+
+def _journey_page(
+    request: HttpRequest, journey: Journey, errors: dict[str, str] | None = None, status: int = 200
+) -> HttpResponse:
+    user: Any = request.user
+    figures = progress.of(journey)
+    is_staff = not user.is_partner_user
+    rows: list[dict[str, Any]] = [
+        {
+            "task": t,
+            "blocked_by": figures.blocked.get(t.pk, []),
+            "overdue": figures.is_overdue(t),
+            "can_complete": journey.status == JourneyStatus.ACTIVE and access.can_complete(user, t),
+            "can_assign": journey.status == JourneyStatus.ACTIVE and access.can_assign(user, t),
+            "can_reopen": t.status != "open"
+            and journey.status != JourneyStatus.CANCELLED
+            and (access.can_complete(user, t) or access.can_manage(user, journey.partner)),
+        }
+        for t in figures.tasks
+    ]
+    phases = [
+        (phase, [r for r in rows if r["task"].phase_id == phase.pk])
+        for phase in journey.phases.order_by("order", "pk")
+    ]
+    can_manage = access.can_manage(user, journey.partner)
+    ctx = {
+        "journey": journey,
+        "progress": figures,
+        "phases": phases,
+        "is_staff": is_staff,
+        "can_manage": can_manage,
+        "vendor_people": User.objects.filter(partner__isnull=True, is_active=True).order_by(
+            "username"
+        )
+        if can_manage
+        else [],
+        "partner_people": User.objects.filter(partner=journey.partner, is_active=True).order_by(
+            "username"
+        ),
+        "errors": errors or {},
+    }
+    return render(request, "onboarding/journey.html", ctx, status=status)
+
+
+@login_required
+def journey_details(request: HttpRequest, journey_id: int) -> HttpResponse:
+    journey = access.get_journey_for(request.user, journey_id)
+    if request.method == "POST":
+        try:
+            actions.cancel_journey(acting_user(request), journey, request.POST.get("reason", ""))
+        except ValidationFailed as exc:
+            return _journey_page(request, journey, exc.errors, 400)
+        return redirect("onboarding-journey", journey.pk)
+    return _journey_page(request, journey)
+
+
+def _assignee(request: HttpRequest) -> User | None:
+    raw = request.POST.get("assignee", "")
+    if not raw:
+        return None
+    found = User.objects.filter(pk=int(raw) if raw.isdigit() else 0).first()
+    if found is None:
+        raise ValidationFailed({"assignee": "no such person; pick one from the list"})
+    return found
+
+
+TASK_ACTIONS = ("complete", "reopen", "skip", "assign")
+
+
+def _task_anchor(task: Task) -> str:
+    return f"{reverse('onboarding-journey', args=[task.journey_id])}#task-{task.pk}"
+
+
+@login_required
+def task_act(request: HttpRequest, task_id: int) -> HttpResponse:
+    """POST `action` = complete | reopen | skip | assign. A GET shows the task in its journey."""
+    task = access.get_task_for(request.user, task_id)
+    if request.method != "POST":
+        return redirect(_task_anchor(task))
+    user, action, post = acting_user(request), request.POST.get("action", ""), request.POST
+    try:
+        match action:
+            case "complete":
+                actions.complete_task(
+                    user, task, post.get("note", ""), post.get("evidence_url", "")
+                )
+            case "reopen":
+                actions.reopen_task(user, task, post.get("reason", ""))
+            case "skip":
+                actions.skip_task(user, task, post.get("reason", ""))
+            case "assign":
+                actions.assign_task(user, task, _assignee(request))
+            case _:
+                raise ValidationFailed(
+                    {"action": f"unknown action; use one of: {', '.join(TASK_ACTIONS)}"}
+                )
+    except ValidationFailed as exc:
+        return _journey_page(request, task.journey, exc.errors, 400)
+    except Conflict as exc:
+        return _journey_page(request, task.journey, {task.title: str(exc)}, 409)
+    return redirect(_task_anchor(task))
+
+
+@login_required
+def template_details(request: HttpRequest, journey_template_id: int) -> HttpResponse:
+    template = access.get_template_for(request.user, journey_template_id)
+    phases = template.phases.prefetch_related("tasks__depends_on").order_by("order")
+    ctx = {"template": template, "phases": phases, "sides": Side}
+    return render(request, "onboarding/template.html", ctx)
