@@ -29,8 +29,12 @@ from mutualist.imports.models import ImportRun
 from mutualist.overlaps import actions as mapping_actions
 from mutualist.overlaps.choices import Level
 from mutualist.overlaps.models import AccountList
+from mutualist.tiers import actions as tier_actions
+from mutualist.tiers.models import Proposal
+from tests.agreements.helpers import Approvers, signed
 from tests.conftest import PASSWORD, T0, make_partner
 from tests.cosell.conftest import deal
+from tests.onboarding.conftest import journey_for_matrix
 from tests.overlaps.conftest import Mapped, opt_in_both
 
 # Reads that only vendor staff may make: a partner's own people get 404 there too.
@@ -42,6 +46,11 @@ STAFF_ONLY_API = {
 }
 STAFF_ONLY_PAGES = {
     "board",
+    "partner-board",
+    "tier-proposal",
+    "agreement-templates",
+    "agreement-template",
+    "onboarding-template",
     "import-list",
     "import-details",
     "import-report",
@@ -52,6 +61,7 @@ VENDOR_ROLES = ["cpo", "alice", "ann", "legal", "finance", "ops"]
 # Pages that act or collect input for an act; who may use them is tested with each app.
 WRITE_PAGES = {
     "logout",
+    "agreement-act",
     "token-revoke",
     "registration-act",
     "mapping-resolve",
@@ -112,6 +122,17 @@ def ids(mapped: Mapped) -> Ids:
     )
     run = ImportRun.objects.create(kind="salesforce", started_by=w.cpo)
     token, _ = account_actions.create_api_token(w.acme_user, w.acme_user, "t")
+    approvers = Approvers(*(User.objects.get(username=u) for u in ("legal", "finance", "ops")))
+    agreement = signed(w.alice, w.acme, approvers)
+    program = tier_actions.create_program(w.cpo, {"name": "Matrix"})
+    proposal = Proposal.objects.create(
+        partner=w.acme,
+        program=program,
+        from_tier="gold",
+        to_tier="silver",
+        proposed_at=T0,
+        effective_on=T0.date(),
+    )
     return Ids(
         {
             "partner_id": w.acme.pk,
@@ -130,6 +151,10 @@ def ids(mapped: Mapped) -> Ids:
             "action": "approve",
             "offer_id": offer.pk,
             "referral_id": referral.pk,
+            "proposal_id": proposal.pk,
+            "agreement_id": agreement.pk,
+            "template_id": agreement.template_id,
+            **journey_for_matrix(w),
         }
     )
 

@@ -58,13 +58,16 @@ def on_rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
 
 
 def _register_routers() -> None:
+    from mutualist.agreements.api import router as agreements_router
     from mutualist.cosell.api import router as cosell_router
     from mutualist.cosell.api_routing import router as routing_router
     from mutualist.crm.api import router as crm_router
     from mutualist.imports.api import router as imports_router
     from mutualist.insights.api import router as insights_router
+    from mutualist.onboarding.api import router as onboarding_router
     from mutualist.overlaps.api import router as overlaps_router
     from mutualist.partners.api import router as partners_router
+    from mutualist.tiers.api import router as tiers_router
 
     api.add_router("/", partners_router)
     api.add_router("/", crm_router)
@@ -73,6 +76,9 @@ def _register_routers() -> None:
     api.add_router("/", overlaps_router)
     api.add_router("/", cosell_router)
     api.add_router("/", routing_router)
+    api.add_router("/", tiers_router)
+    api.add_router("/", agreements_router)
+    api.add_router("/", onboarding_router)
 
 
 _register_routers()

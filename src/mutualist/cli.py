@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mutualist import cli_cosell, cli_mapping
+from mutualist import cli_cosell, cli_mapping, cli_tiers
 
 console = Console()
 err_console = Console(stderr=True)
@@ -28,6 +28,7 @@ OWN_COMMANDS = (
     "report",
     *cli_mapping.COMMANDS,
     "sweep",
+    "tiers",
 )
 
 
@@ -110,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("token_id", type=int)
     cli_mapping.add_parsers(sub)
     cli_cosell.add_parser(sub)
+    cli_tiers.add_parser(sub)
     return parser
 
 
@@ -158,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             "report": _report,
             "resolve": cli_mapping.run_resolve,
             "sweep": cli_cosell.run_sweep,
+            "tiers": cli_tiers.run,
         }[args.command]
         return handler(args)
     except ImproperlyConfigured as exc:

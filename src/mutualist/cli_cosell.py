@@ -22,12 +22,18 @@ def add_parser(sub: Any) -> None:
 
 def run_sweep(args: argparse.Namespace) -> int:
     del args
+    from mutualist.agreements.actions import reminders
     from mutualist.cosell import registrations, routing
+    from mutualist.onboarding.actions import sweep_overdue
 
     done = registrations.sweep()
     rerouted = routing.sweep_offers()
+    agreements = reminders()
+    overdue_tasks = sweep_overdue()
     console.print(
         f"Registrations: {done['expired']} expired, {done['reminded']} reminded. "
-        f"Lead offers: {rerouted} past their answer time, re-routed."
+        f"Lead offers: {rerouted} past their answer time, re-routed. "
+        f"Agreements: {agreements.reminded} reminded, {agreements.expired} expired. "
+        f"Onboarding: {overdue_tasks} overdue tasks told to their owners."
     )
     return 0

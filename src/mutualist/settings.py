@@ -99,6 +99,9 @@ INSTALLED_APPS = [
     "mutualist.insights",
     "mutualist.overlaps",
     "mutualist.cosell",
+    "mutualist.onboarding",
+    "mutualist.tiers",
+    "mutualist.agreements",
 ]
 
 MIDDLEWARE = [

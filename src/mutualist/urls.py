@@ -16,4 +16,7 @@ urlpatterns = [
     path("board/", include("mutualist.insights.urls")),
     path("mapping/", include("mutualist.overlaps.urls")),
     path("cosell/", include("mutualist.cosell.urls")),
+    path("tiers/", include("mutualist.tiers.urls")),
+    path("agreements/", include("mutualist.agreements.urls")),
+    path("onboarding/", include("mutualist.onboarding.urls")),
 ]

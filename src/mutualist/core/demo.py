@@ -13,12 +13,15 @@ from django.db.models import Count
 from mutualist.accounts import actions as account_actions
 from mutualist.accounts.models import User
 from mutualist.accounts.roles import Role
+from mutualist.agreements import demo as agreements_demo
 from mutualist.cosell import demo as cosell_demo
 from mutualist.crm import actions as crm_actions
+from mutualist.onboarding import demo as onboarding_demo
 from mutualist.overlaps import demo as overlaps_demo
 from mutualist.partners.choices import Status
 from mutualist.partners.models import Partner
 from mutualist.synth import SIZES, Ecosystem, generate
+from mutualist.tiers import demo as tiers_demo
 
 SOURCE_SYSTEM = "synth"
 DEMO_PASSWORD = "mutualist-demo"
@@ -99,6 +102,9 @@ def load_workflows() -> None:
     checked against it)."""
     overlaps_demo.load()
     cosell_demo.load()
+    onboarding_demo.load()
+    tiers_demo.load()
+    agreements_demo.load()
 
 
 def _partner_logins() -> list[DemoLogin]:

@@ -212,6 +212,10 @@ def change_status(
     )
     partner.status, partner.status_since = to_status, now
     partner.save(update_fields=["status", "status_since", "updated_at"])
+    # Entering onboarding starts the partner's journey; exiting cancels it.
+    from mutualist.onboarding.actions import on_status_change
+
+    on_status_change(partner, to_status, actor)
     record(
         actor,
         "partner.status",
@@ -224,10 +228,23 @@ def change_status(
 
 @transaction.atomic
 def change_tier(
-    actor: User, partner: Partner, tier: str, reason: str, *, effective_from: Any = None
+    actor: User,
+    partner: Partner,
+    tier: str,
+    reason: str,
+    *,
+    effective_from: Any = None,
+    approved_proposal: bool = False,
 ) -> Partner:
-    if actor.role != Role.CPO:
-        raise NotAllowed("Only the CPO changes partner tiers.")
+    """Set the tier from a date. The CPO may; so may the partner's own alliance manager when
+    applying a tier proposal they approved under the tier programme's rules."""
+    owner_applying = (
+        approved_proposal and actor.role == Role.ALLIANCE_MANAGER and partner.owner_id == actor.pk
+    )
+    if actor.role != Role.CPO and not owner_applying:
+        raise NotAllowed(
+            "Only the CPO changes partner tiers (or the owner, through a tier proposal)."
+        )
     if tier not in Tier.values:
         raise ValidationFailed({"tier": validate.choice_error(tier, Tier.values, "tier") or ""})
     when = effective_from or timezone.now()
