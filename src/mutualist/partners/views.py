@@ -180,6 +180,8 @@ def lifecycle_board(request: HttpRequest) -> HttpResponse:
         "filters": params,
         "type_choices": PartnerType.choices,
         "owners": User.objects.filter(role__in=[Role.CPO, Role.ALLIANCE_MANAGER]),
-        "stuck_after": lifecycle.STUCK_AFTER_DAYS,
+        "stuck_after": ", ".join(
+            f"{status} {days} d" for status, days in lifecycle.STUCK_AFTER_DAYS.items() if days
+        ),
     }
     return render(request, "partners/board.html", ctx)
