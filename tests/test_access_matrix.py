@@ -34,6 +34,7 @@ from mutualist.tiers.models import Proposal
 from tests.agreements.helpers import Approvers, signed
 from tests.conftest import PASSWORD, T0, make_partner
 from tests.cosell.conftest import deal
+from tests.fit.conftest import scorecard_for_matrix
 from tests.onboarding.conftest import journey_for_matrix
 from tests.overlaps.conftest import Mapped, opt_in_both
 
@@ -43,6 +44,8 @@ STAFF_ONLY_API = {
     "/api/v1/deal-registrations/sla",
     "/api/v1/lead-offers/stats",
     "/api/v1/metrics",
+    "/api/v1/fit/prospects",
+    "/api/v1/fit/partners/{partner_id}",
 }
 STAFF_ONLY_PAGES = {
     "board",
@@ -51,6 +54,10 @@ STAFF_ONLY_PAGES = {
     "agreement-templates",
     "agreement-template",
     "onboarding-template",
+    "fit-index",
+    "fit-partner",
+    "fit-compare",
+    "fit-scorecard",
     "import-list",
     "import-details",
     "import-report",
@@ -155,6 +162,7 @@ def ids(mapped: Mapped) -> Ids:
             "agreement_id": agreement.pk,
             "template_id": agreement.template_id,
             **journey_for_matrix(w),
+            **scorecard_for_matrix(w),
         }
     )
 

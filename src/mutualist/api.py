@@ -62,6 +62,7 @@ def _register_routers() -> None:
     from mutualist.cosell.api import router as cosell_router
     from mutualist.cosell.api_routing import router as routing_router
     from mutualist.crm.api import router as crm_router
+    from mutualist.fit.api import router as fit_router
     from mutualist.imports.api import router as imports_router
     from mutualist.insights.api import router as insights_router
     from mutualist.onboarding.api import router as onboarding_router
@@ -79,6 +80,7 @@ def _register_routers() -> None:
     api.add_router("/", tiers_router)
     api.add_router("/", agreements_router)
     api.add_router("/", onboarding_router)
+    api.add_router("/", fit_router)
 
 
 _register_routers()

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mutualist import cli_cosell, cli_mapping, cli_tiers
+from mutualist import cli_cosell, cli_fit, cli_mapping, cli_tiers
 
 console = Console()
 err_console = Console(stderr=True)
@@ -29,6 +29,7 @@ OWN_COMMANDS = (
     *cli_mapping.COMMANDS,
     "sweep",
     "tiers",
+    "scorecards",
 )
 
 
@@ -112,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_mapping.add_parsers(sub)
     cli_cosell.add_parser(sub)
     cli_tiers.add_parser(sub)
+    cli_fit.add_parser(sub)
     return parser
 
 
@@ -161,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             "resolve": cli_mapping.run_resolve,
             "sweep": cli_cosell.run_sweep,
             "tiers": cli_tiers.run,
+            "scorecards": cli_fit.run,
         }[args.command]
         return handler(args)
     except ImproperlyConfigured as exc:

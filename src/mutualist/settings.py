@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "mutualist.onboarding",
     "mutualist.tiers",
     "mutualist.agreements",
+    "mutualist.fit",
 ]
 
 MIDDLEWARE = [

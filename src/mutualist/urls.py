@@ -19,4 +19,5 @@ urlpatterns = [
     path("tiers/", include("mutualist.tiers.urls")),
     path("agreements/", include("mutualist.agreements.urls")),
     path("onboarding/", include("mutualist.onboarding.urls")),
+    path("fit/", include("mutualist.fit.urls")),
 ]

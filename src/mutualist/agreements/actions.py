@@ -173,7 +173,11 @@ def end_of_term(start: dt.date, months: int) -> dt.date:
 
 
 def _locked(agreement: Agreement) -> Agreement:
-    return Agreement.objects.select_for_update().select_related("partner").get(pk=agreement.pk)
+    return (
+        Agreement.objects.select_for_update(of=("self",))
+        .select_related("partner")
+        .get(pk=agreement.pk)
+    )
 
 
 def current_version(agreement: Agreement) -> AgreementVersion:

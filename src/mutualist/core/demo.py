@@ -16,6 +16,7 @@ from mutualist.accounts.roles import Role
 from mutualist.agreements import demo as agreements_demo
 from mutualist.cosell import demo as cosell_demo
 from mutualist.crm import actions as crm_actions
+from mutualist.fit import demo as fit_demo
 from mutualist.onboarding import demo as onboarding_demo
 from mutualist.overlaps import demo as overlaps_demo
 from mutualist.partners.choices import Status
@@ -105,6 +106,7 @@ def load_workflows() -> None:
     onboarding_demo.load()
     tiers_demo.load()
     agreements_demo.load()
+    fit_demo.load()
 
 
 def _partner_logins() -> list[DemoLogin]:

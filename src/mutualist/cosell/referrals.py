@@ -231,7 +231,7 @@ def respond(actor: User, referral: Referral, accept: bool) -> Referral:
     """The receiving partner accepts (the deal enters the CRM) or declines the referral."""
     get_referral_for(actor, referral.pk)  # a third partner: 404
     referral = (
-        Referral.objects.select_for_update()
+        Referral.objects.select_for_update(of=("self",))
         .select_related("from_partner", "to_partner")
         .get(pk=referral.pk)
     )

@@ -290,7 +290,7 @@ def _release(registration: DealRegistration) -> None:
 
 def _locked(registration: DealRegistration) -> DealRegistration:
     return (
-        DealRegistration.objects.select_for_update()
+        DealRegistration.objects.select_for_update(of=("self",))
         .select_related("partner", "rules")
         .get(pk=registration.pk)
     )
@@ -472,7 +472,7 @@ def decide_extension(
 ) -> ExtensionRequest:
     registration = request.registration
     access.require_can_decide(actor, registration.partner)
-    request = ExtensionRequest.objects.select_for_update().get(pk=request.pk)
+    request = ExtensionRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
     registration = _locked(registration)
     if request.status != ExtensionRequest.Status.PENDING:
         raise Conflict("This extension request was decided already.")

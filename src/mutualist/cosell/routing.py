@@ -317,7 +317,11 @@ def offer_lead(
     """Offer `lead` to `partner`, or to the best-ranked partner when `partner` is None."""
     require_can_route(actor)
     _check_sla(sla_hours)
-    lead = Lead.objects.select_for_update().select_related("account", "partner").get(pk=lead.pk)
+    lead = (
+        Lead.objects.select_for_update(of=("self",))
+        .select_related("account", "partner")
+        .get(pk=lead.pk)
+    )
     _require_routable(lead)
     if partner is None:
         suggestions = suggest_partners(lead, limit=1)
@@ -334,7 +338,11 @@ def offer_lead(
 def _reroute(lead: Lead, previous: LeadOffer, now: datetime) -> LeadOffer | None:
     """After a decline or an expiry: offer the lead to the next partner by rule, with the same
     answer time; tell the deciders when nobody is left."""
-    lead = Lead.objects.select_for_update().select_related("account", "partner").get(pk=lead.pk)
+    lead = (
+        Lead.objects.select_for_update(of=("self",))
+        .select_related("account", "partner")
+        .get(pk=lead.pk)
+    )
     if lead.status not in ROUTABLE or lead.partner_id is not None:
         return None
     suggestions = suggest_partners(lead, limit=1)
@@ -353,7 +361,11 @@ def _reroute(lead: Lead, previous: LeadOffer, now: datetime) -> LeadOffer | None
 
 
 def _lock(offer: LeadOffer) -> LeadOffer:
-    return LeadOffer.objects.select_for_update().select_related("lead", "partner").get(pk=offer.pk)
+    return (
+        LeadOffer.objects.select_for_update(of=("self",))
+        .select_related("lead", "partner")
+        .get(pk=offer.pk)
+    )
 
 
 def _require_open(offer: LeadOffer, now: datetime) -> None:
@@ -436,7 +448,7 @@ def sweep_offers(now: datetime | None = None) -> int:
     for offer_id in list(overdue):
         with transaction.atomic():
             offer = (
-                LeadOffer.objects.select_for_update()
+                LeadOffer.objects.select_for_update(of=("self",))
                 .select_related("lead", "partner")
                 .get(pk=offer_id)
             )

@@ -414,7 +414,7 @@ def _copy_template(journey: Journey, phases: list[PhaseTemplate], start: dt.date
 
 def _lock(task: Task) -> Task:
     return (
-        Task.objects.select_for_update()
+        Task.objects.select_for_update(of=("self",))
         .select_related("journey", "journey__partner", "phase", "assignee")
         .get(pk=task.pk)
     )
@@ -602,7 +602,9 @@ def assign_task(actor: User, task: Task, assignee: User | None) -> Task:
 @transaction.atomic
 def cancel_journey(actor: User, journey: Journey, reason: str) -> Journey:
     access.require_can_manage(actor, journey.partner)
-    journey = Journey.objects.select_for_update().select_related("partner").get(pk=journey.pk)
+    journey = (
+        Journey.objects.select_for_update(of=("self",)).select_related("partner").get(pk=journey.pk)
+    )
     if journey.status != JourneyStatus.ACTIVE:
         raise Conflict(
             f"{journey.partner.name}'s journey is {journey.get_status_display().lower()} already."

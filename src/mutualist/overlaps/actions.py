@@ -58,7 +58,9 @@ def partnership_for(partner: Partner) -> Partnership:
 @transaction.atomic
 def set_opt_in(actor: User, partner: Partner, side: Side, opted_in: bool) -> Partnership:
     access.require_can_manage(actor, partner, side)
-    partnership = Partnership.objects.select_for_update().get(pk=partnership_for(partner).pk)
+    partnership = Partnership.objects.select_for_update(of=("self",)).get(
+        pk=partnership_for(partner).pk
+    )
     before = snapshot(partnership, ["vendor_opted_in_at", "partner_opted_in_at"])
     at = timezone.now() if opted_in else None
     if side == Side.VENDOR:
@@ -90,7 +92,9 @@ def set_settings(
         errors["min_count"] = f"must be between {MIN_COUNT_FLOOR} and 1000"
     if errors:
         raise ValidationFailed(errors)
-    partnership = Partnership.objects.select_for_update().get(pk=partnership_for(partner).pk)
+    partnership = Partnership.objects.select_for_update(of=("self",)).get(
+        pk=partnership_for(partner).pk
+    )
     before = snapshot(partnership, ["mode", "min_count"])
     if min_count is not None:
         partnership.min_count = min_count
@@ -123,7 +127,9 @@ def _void_partner_lists(partnership: Partnership) -> None:
 @transaction.atomic
 def rotate_key(actor: User, partner: Partner) -> Partnership:
     """Either side may ask for a new key; the partner's blind list must then be uploaded again."""
-    partnership = Partnership.objects.select_for_update().get(pk=partnership_for(partner).pk)
+    partnership = Partnership.objects.select_for_update(of=("self",)).get(
+        pk=partnership_for(partner).pk
+    )
     access.require_can_manage(actor, partner, access.side_of(actor))
     if partnership.mode != Mode.BLIND:
         raise ValidationFailed({"mode": "only a blind-mode partnership has a key to rotate"})
@@ -219,7 +225,7 @@ def set_rule(
     if errors:
         raise ValidationFailed(errors)
     partnership = partnership_for(partner)
-    rule, _ = SharingRule.objects.select_for_update().get_or_create(
+    rule, _ = SharingRule.objects.select_for_update(of=("self",)).get_or_create(
         partnership=partnership, population=population
     )
     before = snapshot(rule, ["level", "fields"])

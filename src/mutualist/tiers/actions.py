@@ -256,7 +256,11 @@ def record_fact(
 
 def _locked(proposal: Proposal) -> Proposal:
     """The proposal re-read under a row lock, so two deciders cannot both act on it."""
-    return Proposal.objects.select_for_update().select_related("partner").get(pk=proposal.pk)
+    return (
+        Proposal.objects.select_for_update(of=("self",))
+        .select_related("partner")
+        .get(pk=proposal.pk)
+    )
 
 
 @transaction.atomic
@@ -312,7 +316,7 @@ def _tier_writer(proposal: Proposal) -> User | None:
 
 
 def _apply(proposal: Proposal, now: dt.datetime) -> bool:
-    partner = Partner.objects.select_for_update().get(pk=proposal.partner_id)
+    partner = Partner.objects.select_for_update(of=("self",)).get(pk=proposal.partner_id)
     if partner.tier != proposal.from_tier:
         proposal.status = ProposalStatus.SUPERSEDED
         proposal.decision_note = (
@@ -356,7 +360,11 @@ def apply_due(now: Any = None) -> int:
     applied = 0
     for pk in due.values_list("pk", flat=True):
         with transaction.atomic():
-            proposal = Proposal.objects.select_for_update().select_related("program").get(pk=pk)
+            proposal = (
+                Proposal.objects.select_for_update(of=("self",))
+                .select_related("program")
+                .get(pk=pk)
+            )
             if proposal.status == ProposalStatus.APPROVED:
                 applied += _apply(proposal, now)
     return applied

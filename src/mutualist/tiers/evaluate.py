@@ -87,7 +87,7 @@ def _propose(
 ) -> Proposal | None:
     """Keep, supersede or make the partner's proposal so that it matches this evaluation."""
     partner, eligible = evaluation.partner, evaluation.eligible_tier
-    open_ones = Proposal.objects.select_for_update().filter(
+    open_ones = Proposal.objects.select_for_update(of=("self",)).filter(
         partner=partner, program=program, status__in=OPEN_STATUSES
     )
     changing = eligible != evaluation.current_tier
@@ -171,7 +171,9 @@ def evaluate(program: Program, as_of: dt.date, now: Any = None) -> list[Evaluati
             )
         )
     with transaction.atomic():
-        Program.objects.select_for_update().get(pk=program.pk)  # one evaluation at a time
+        Program.objects.select_for_update(of=("self",)).get(
+            pk=program.pk
+        )  # one evaluation at a time
         evaluations = []
         made = 0
         for row in rows:
