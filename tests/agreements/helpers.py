@@ -84,8 +84,9 @@ def in_review(actor: User, partner: Partner, template: AgreementTemplate) -> Agr
 
 
 def signed(actor: User, partner: Partner, approvers: Approvers) -> Agreement:
-    """A signed agreement with the partner (the template is made if none exists)."""
-    template = AgreementTemplate.objects.first() or make_template(actor)
+    """A signed agreement with the partner (the template is made, by a CPO, if none exists)."""
+    cpo = User.objects.filter(role=Role.CPO, is_active=True).first() or actor
+    template = AgreementTemplate.objects.first() or make_template(cpo)
     agreement = in_review(actor, partner, template)
     for approver in approvers.all():
         actions.approve(approver, agreement, 1)

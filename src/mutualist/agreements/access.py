@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
-from mutualist.accounts.roles import PARTNER_EDITORS
+from mutualist.accounts.roles import Role
 from mutualist.agreements.models import Agreement, AgreementTemplate, Target
 from mutualist.agreements.terms import role_label
 from mutualist.lib.errors import NotAllowed
@@ -91,7 +91,8 @@ def require_can_approve(user: Any, agreement: Agreement) -> str:
 
 
 def can_manage_templates(user: Any) -> bool:
-    return _active(user) and user.role in PARTNER_EDITORS
+    """Templates set the defaults of every later agreement: only the CPO creates or edits them."""
+    return is_staff(user) and user.role == Role.CPO
 
 
 def require_can_manage_templates(user: Any) -> None:
@@ -100,7 +101,7 @@ def require_can_manage_templates(user: Any) -> None:
     if not can_manage_templates(user):
         raise NotAllowed(
             f"Your role ({user.get_role_display()}) cannot change agreement templates; "
-            "the CPO and alliance managers do."
+            "only the Chief Partner Officer does."
         )
 
 

@@ -78,19 +78,88 @@ def clean_template(data: Mapping[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+TEMPLATE_FIELDS = (
+    "name",
+    "agreement_type",
+    "description",
+    "terms",
+    "responsibilities",
+    "kpis",
+    "required_approvals",
+    "coverage",
+)
+
+
+def _name_taken(name: str) -> ValidationFailed:
+    return ValidationFailed({"name": f"a template named {name!r} exists; pick another"})
+
+
 @transaction.atomic
 def create_template(actor: User, data: Mapping[str, Any]) -> AgreementTemplate:
     """A template: default terms, responsibilities, KPIs, who signs off and what each covers."""
     access.require_can_manage_templates(actor)
     cleaned = clean_template(data)
     if AgreementTemplate.objects.filter(name__iexact=cleaned["name"]).exists():
-        raise ValidationFailed(
-            {"name": f"a template named {cleaned['name']!r} exists; pick another"}
-        )
-    template = AgreementTemplate.objects.create(
-        created_at=timezone.now(), created_by=actor, **cleaned
-    )
+        raise _name_taken(cleaned["name"])
+    try:
+        with transaction.atomic():
+            template = AgreementTemplate.objects.create(
+                created_at=timezone.now(), created_by=actor, **cleaned
+            )
+    except IntegrityError:  # the same name saved at the same moment
+        raise _name_taken(cleaned["name"]) from None
     record(actor, "agreement_template.create", template, after=cleaned)
+    return template
+
+
+@transaction.atomic
+def update_template(
+    actor: User, template: AgreementTemplate, data: Mapping[str, Any]
+) -> AgreementTemplate:
+    """Replace a template's content with `data` (checked as on creation; a field left out keeps
+    its value, and leaving out the coverage while naming the roles gives the default coverage).
+
+    Agreements already drafted from the template do not change: drafting copied the template's
+    terms, responsibilities and KPIs into the agreement's version 1, and its approver roles and
+    coverage into the agreement. Only agreements drafted after the update get the new content.
+    """
+    access.require_can_manage_templates(actor)
+    template = AgreementTemplate.objects.select_for_update(of=("self",)).get(pk=template.pk)
+    before = {name: getattr(template, name) for name in TEMPLATE_FIELDS}
+    merged = {**before, **{k: v for k, v in data.items() if k in TEMPLATE_FIELDS}}
+    if "required_approvals" in data and "coverage" not in data:
+        merged["coverage"] = None
+    unknown = sorted(set(data) - set(TEMPLATE_FIELDS))
+    if unknown:
+        raise ValidationFailed(
+            {
+                name: f"is not a template field; use: {', '.join(TEMPLATE_FIELDS)}"
+                for name in unknown
+            }
+        )
+    cleaned = clean_template(merged)
+    if (
+        AgreementTemplate.objects.filter(name__iexact=cleaned["name"])
+        .exclude(pk=template.pk)
+        .exists()
+    ):
+        raise _name_taken(cleaned["name"])
+    changed = [name for name in TEMPLATE_FIELDS if before[name] != cleaned[name]]
+    for name in changed:
+        setattr(template, name, cleaned[name])
+    if changed:
+        try:
+            with transaction.atomic():
+                template.save(update_fields=changed)
+        except IntegrityError:
+            raise _name_taken(cleaned["name"]) from None
+    record(
+        actor,
+        "agreement_template.update",
+        template,
+        before={name: before[name] for name in changed},
+        after={**{name: cleaned[name] for name in changed}, "changed": changed},
+    )
     return template
 
 

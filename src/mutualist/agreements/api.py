@@ -17,6 +17,8 @@ from mutualist.agreements.schemas import (
     ApproveIn,
     DiffOut,
     TargetOut,
+    TemplateIn,
+    TemplateOut,
 )
 from mutualist.agreements.views import filtered
 from mutualist.lib.pagination import PagePagination
@@ -77,6 +79,27 @@ def list_agreements(
         "q": q.strip(),
     }
     return _Presented(filtered(request.user, params))
+
+
+# Before /agreements/{agreement_id}: that route would otherwise take "templates" as an id.
+def _template_data(payload: TemplateIn) -> dict[str, Any]:
+    """The fields the caller sent (on PUT the others keep their values)."""
+    return payload.dict(exclude_unset=True)
+
+
+@router.post("/agreements/templates", response={201: TemplateOut})
+def create_template(request: HttpRequest, payload: TemplateIn) -> Any:
+    """A template (CPO only): default terms, responsibilities, KPIs, the approver roles and the
+    fields each covers (default coverage if left out). 422 names each bad field."""
+    return Status(201, actions.create_template(acting_user(request), _template_data(payload)))
+
+
+@router.put("/agreements/templates/{template_id}", response=TemplateOut)
+def update_template(request: HttpRequest, template_id: int, payload: TemplateIn) -> Any:
+    """Change a template (CPO only); fields left out keep their values. Agreements already
+    drafted from it keep what they copied when drafted."""
+    template = access.get_template_for(request.user, template_id)
+    return actions.update_template(acting_user(request), template, _template_data(payload))
 
 
 @router.get("/agreements/{agreement_id}", response=AgreementOut)

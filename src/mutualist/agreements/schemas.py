@@ -64,3 +64,38 @@ class TargetOut(Schema):
     cadence: str
     period_start: dt.date
     period_end: dt.date
+
+
+class KpiIn(Schema):
+    name: str = ""
+    target: str | int | float | None = None
+    unit: str = ""
+    cadence: str = ""
+    metric_key: str = ""
+
+
+class TemplateIn(Schema):
+    """A template's content. On PUT, a field left out keeps its value; naming the approver roles
+    without `coverage` gives each role its default coverage."""
+
+    name: str | None = None
+    agreement_type: str | None = None
+    description: str | None = None
+    terms: dict[str, Any] | None = None
+    responsibilities: dict[str, list[str]] | None = None
+    kpis: list[KpiIn] | None = None
+    required_approvals: list[str] | None = None
+    coverage: dict[str, list[str]] | None = None
+
+
+class TemplateOut(Schema):
+    id: int
+    name: str
+    agreement_type: str
+    description: str
+    terms: dict[str, Any]
+    responsibilities: dict[str, list[str]]
+    kpis: list[dict[str, str]]
+    required_approvals: list[str]
+    coverage: dict[str, list[str]]
+    created_at: dt.datetime

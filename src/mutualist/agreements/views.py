@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from mutualist.accounts.access import acting_user
 from mutualist.agreements import access, actions, terms
-from mutualist.agreements.models import Agreement, AgreementVersion
+from mutualist.agreements.models import Agreement, AgreementType, AgreementVersion, Cadence
 from mutualist.lib.errors import ValidationFailed
 from mutualist.lib.listing import Column, render_filtered_list
 from mutualist.partners.access import get_partner_for, partners_visible_to
@@ -279,17 +279,123 @@ def agreement_print(request: HttpRequest, agreement_id: int) -> HttpResponse:
     return render(request, "agreements/print.html", ctx)
 
 
+KPI_COLUMNS = ("name", "target", "unit", "cadence", "metric_key")
+BLANK_KPI_ROWS = 3
+
+
+def template_from_form(post: QueryDict) -> dict[str, Any]:
+    """The template form's fields as `actions.clean_template` takes them: responsibilities one a
+    line, KPIs as rows (blank rows dropped), approver roles ticked and the fields each covers."""
+    columns = [post.getlist(f"kpi_{c}") for c in KPI_COLUMNS]
+    rows = zip(*(c + [""] * (max(map(len, columns)) - len(c)) for c in columns), strict=True)
+    kpis = [dict(zip(KPI_COLUMNS, (v.strip() for v in row), strict=True)) for row in rows]
+    roles = post.getlist("required_approvals")
+    return {
+        "name": post.get("name", ""),
+        "agreement_type": post.get("agreement_type", ""),
+        "description": post.get("description", ""),
+        "terms": changes_from_form(post)["terms"],
+        "responsibilities": {
+            "vendor": post.get("vendor_responsibilities", "").splitlines(),
+            "partner": post.get("partner_responsibilities", "").splitlines(),
+        },
+        "kpis": [k for k in kpis if any(k.values())],
+        "required_approvals": roles,
+        "coverage": {role: post.getlist(f"coverage.{role}") for role in roles},
+    }
+
+
+def _template_form(data: dict[str, Any]) -> dict[str, Any]:
+    """What the template form shows: a template's values, or what was posted."""
+    roles = list(data.get("required_approvals") or [])
+    coverage = data.get("coverage") or {}
+    responsibilities = data.get("responsibilities") or {}
+    kpis = list(data.get("kpis") or [])
+    blank = dict.fromkeys(KPI_COLUMNS, "")
+    return {
+        "name": data.get("name", ""),
+        "agreement_type": data.get("agreement_type", ""),
+        "description": data.get("description", ""),
+        "terms": data.get("terms") or {},
+        "vendor_lines": "\n".join(responsibilities.get("vendor", [])),
+        "partner_lines": "\n".join(responsibilities.get("partner", [])),
+        "kpis": [{**blank, **k} for k in kpis] + [blank] * BLANK_KPI_ROWS,
+        "approvers": [
+            {
+                "role": role,
+                "label": terms.role_label(role),
+                "required": role in roles,
+                "fields": [
+                    {
+                        "name": f,
+                        "label": terms.FIELD_LABELS[f],
+                        "checked": f in coverage.get(role, terms.DEFAULT_COVERAGE[role]),
+                    }
+                    for f in terms.VERSIONED_FIELDS
+                ],
+            }
+            for role in terms.APPROVER_ROLES
+        ],
+    }
+
+
+def _form_choices() -> dict[str, Any]:
+    return {
+        "types": AgreementType.choices,
+        "cadences": Cadence.choices,
+        "renewals": terms.RENEWALS,
+    }
+
+
+NEW_TEMPLATE: dict[str, Any] = {
+    "terms": {"term_months": 12, "renewal": "manual", "discount_pct": "0", "commission_pct": "0"},
+    "required_approvals": list(terms.APPROVER_ROLES),
+    "coverage": terms.DEFAULT_COVERAGE,
+}
+
+
 @login_required
 def template_list(request: HttpRequest) -> HttpResponse:
-    if not access.is_staff(request.user):
+    """The templates; the CPO creates one with the form below the list (POST here)."""
+    user: Any = request.user
+    if not access.is_staff(user):
         raise Http404("No such page.")
-    rows = access.templates_visible_to(request.user).order_by("name")
-    return render(request, "agreements/templates.html", {"templates": rows})
+    errors: dict[str, str] = {}
+    form = NEW_TEMPLATE
+    if request.method == "POST":
+        form = template_from_form(request.POST)
+        try:
+            template = actions.create_template(acting_user(request), form)
+            return redirect("agreement-template", template.pk)
+        except ValidationFailed as exc:
+            errors = exc.errors
+    rows = access.templates_visible_to(user).order_by("name")
+    ctx = {
+        "templates": rows,
+        "can_manage": access.can_manage_templates(user),
+        "form": _template_form(form),
+        "errors": errors,
+        **_form_choices(),
+    }
+    return render(request, "agreements/templates.html", ctx, status=400 if errors else 200)
 
 
 @login_required
 def template_details(request: HttpRequest, template_id: int) -> HttpResponse:
-    template = access.get_template_for(request.user, template_id)
+    """A template; the CPO edits it with the form below (POST here). Agreements drafted from it
+    before keep what they copied when drafted."""
+    user: Any = request.user
+    template = access.get_template_for(user, template_id)
+    errors: dict[str, str] = {}
+    form: dict[str, Any] = {name: getattr(template, name) for name in actions.TEMPLATE_FIELDS}
+    if request.method == "POST":
+        form = template_from_form(request.POST)
+        try:
+            actions.update_template(acting_user(request), template, form)
+            return redirect("agreement-template", template.pk)
+        except ValidationFailed as exc:
+            errors = exc.errors
+            template.refresh_from_db()
     ctx = {
         "t": template,
         "terms": [
@@ -304,8 +410,12 @@ def template_details(request: HttpRequest, template_id: int) -> HttpResponse:
             for role in template.required_approvals
         ],
         "agreements": template.agreements.select_related("partner").order_by("-created_at")[:50],
+        "can_manage": access.can_manage_templates(user),
+        "form": _template_form(form),
+        "errors": errors,
+        **_form_choices(),
     }
-    return render(request, "agreements/template_details.html", ctx)
+    return render(request, "agreements/template_details.html", ctx, status=400 if errors else 200)
 
 
 @login_required
