@@ -17,7 +17,7 @@ from mutualist.accounts.roles import Role
 from mutualist.lib.errors import NotAllowed
 from mutualist.partners.access import get_partner_for
 from mutualist.partners.models import Partner
-from mutualist.tiers.models import Evaluation, Program, Proposal
+from mutualist.tiers.models import Evaluation, Level, Program, Proposal
 
 
 def _active(user: Any) -> bool:
@@ -37,6 +37,15 @@ def get_program_for(user: Any, program_id: int) -> Program:
         return programs_visible_to(user).get(pk=program_id)
     except Program.DoesNotExist:
         raise Http404("No such tier program.") from None
+
+
+def get_level_for(user: Any, level_id: int) -> Level:
+    try:
+        return Level.objects.select_related("program").get(
+            pk=level_id, program__in=programs_visible_to(user)
+        )
+    except Level.DoesNotExist:
+        raise Http404("No such tier level.") from None
 
 
 def can_manage_programs(user: Any) -> bool:

@@ -1,5 +1,6 @@
 """Tier governance over HTTP: programs, evaluations and proposals to read; approve and reject
-for the partner's owner and the CPO; a partner's dated tier history."""
+for the partner's owner and the CPO; a partner's dated tier history. The CPO creates programs,
+levels, rules and benefits; the partner's owner or the CPO records facts (certifications, CSAT)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from django.db.models import Max, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import paginate
 
 from mutualist.accounts.access import acting_user
@@ -18,16 +19,36 @@ from mutualist.lib.errors import ValidationFailed
 from mutualist.lib.pagination import PagePagination
 from mutualist.tiers import access, actions
 from mutualist.tiers.choices import ProposalStatus
-from mutualist.tiers.models import Program, Proposal
+from mutualist.tiers.models import Level, Program, Proposal
 from mutualist.tiers.schemas import (
+    BenefitIn,
+    BenefitOut,
     DecisionIn,
     EvaluationOut,
+    FactIn,
+    FactOut,
+    LevelIn,
+    LevelOut,
+    ProgramIn,
     ProgramOut,
     ProposalOut,
+    RulesIn,
     TierHistoryOut,
+    TierRuleOut,
 )
 
 router = Router(tags=["tiers"])
+
+
+def _level_out(level: Level) -> dict[str, Any]:
+    return {
+        "id": level.pk,
+        "tier": level.tier,
+        "rank": level.rank,
+        "name": level.name,
+        "rules": list(level.rules.all()),
+        "benefits": list(level.benefits.all()),
+    }
 
 
 def _program_out(program: Program) -> dict[str, Any]:
@@ -36,17 +57,7 @@ def _program_out(program: Program) -> dict[str, Any]:
         "name": program.name,
         "active": program.active,
         "grace_days": program.grace_days,
-        "levels": [
-            {
-                "id": level.pk,
-                "tier": level.tier,
-                "rank": level.rank,
-                "name": level.name,
-                "rules": list(level.rules.all()),
-                "benefits": list(level.benefits.all()),
-            }
-            for level in program.levels.all()
-        ],
+        "levels": [_level_out(level) for level in program.levels.all()],
     }
 
 
@@ -150,6 +161,58 @@ def tier_history(request: HttpRequest, partner_id: int, on: str | None = None) -
         "benefits": actions.benefits_on(partner, day),
         "history": list(partner.tier_changes.order_by("effective_from", "pk")),
     }
+
+
+# Writing programs, levels, rules and benefits: the CPO only (other staff 403, a partner's
+# people 404, checked before the program or level is looked up).
+
+
+@router.post("/tiers/programs", response={201: ProgramOut})
+def create_program(request: HttpRequest, payload: ProgramIn) -> Any:
+    """A new program (`grace_days`: how long a downgrade waits, default 90)."""
+    program = actions.create_program(acting_user(request), payload.dict())
+    return Status(201, _program_out(program))
+
+
+@router.post("/tiers/programs/{program_id}/levels", response={201: LevelOut})
+def add_level(request: HttpRequest, program_id: int, payload: LevelIn) -> Any:
+    """A level of the program with its rules, all or nothing."""
+    access.require_can_manage_programs(request.user)
+    program = access.get_program_for(request.user, program_id)
+    level = actions.add_level(acting_user(request), program, payload.dict())
+    return Status(201, _level_out(level))
+
+
+@router.put("/tiers/levels/{level_id}/rules", response=list[TierRuleOut])
+def replace_rules(request: HttpRequest, level_id: int, payload: RulesIn) -> Any:
+    """Set the level's rules to exactly `rules`; one unknown metric refuses them all."""
+    access.require_can_manage_programs(request.user)
+    level = access.get_level_for(request.user, level_id)
+    if payload.rules is None:
+        raise ValidationFailed(
+            {"rules": "is required; give the level's complete rules ([] removes them all)"}
+        )
+    rules = [rule.dict() for rule in payload.rules]
+    return actions.replace_rules(acting_user(request), level, rules)
+
+
+@router.post("/tiers/levels/{level_id}/benefits", response={201: BenefitOut})
+def add_benefit(request: HttpRequest, level_id: int, payload: BenefitIn) -> Any:
+    """A benefit of the level, valid from `valid_from` to `valid_to` (open-ended if empty)."""
+    access.require_can_manage_programs(request.user)
+    level = access.get_level_for(request.user, level_id)
+    return Status(201, actions.add_benefit(acting_user(request), level, payload.dict()))
+
+
+@router.post("/partners/{partner_id}/facts", response={201: FactOut})
+def record_fact(request: HttpRequest, partner_id: int, payload: FactIn) -> Any:
+    """Record a measure a rule can test (`key`: certifications or csat) as of a day (default
+    today); the partner's owner or the CPO."""
+    partner = access.get_partner_tier_for(request.user, partner_id)
+    fact = actions.record_fact(
+        acting_user(request), partner, payload.key, payload.value, payload.as_of, payload.note
+    )
+    return Status(201, fact)
 
 
 __all__ = ["router"]

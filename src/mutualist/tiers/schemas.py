@@ -6,10 +6,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
-class RuleOut(Schema):
+class TierRuleOut(Schema):
     id: int
     metric: str
     operator: str
@@ -30,7 +30,7 @@ class LevelOut(Schema):
     tier: str
     rank: int
     name: str
-    rules: list[RuleOut]
+    rules: list[TierRuleOut]
     benefits: list[BenefitOut]
 
 
@@ -87,3 +87,58 @@ class TierHistoryOut(Schema):
     on: dt.date
     benefits: list[BenefitOut]
     history: list[TierChangeOut]
+
+
+# Inputs. Numbers and days also accept strings: the actions parse them and answer 422 naming
+# the field, with a message saying how to fix it.
+
+
+class ProgramIn(Schema):
+    name: str
+    grace_days: int | str = 90
+
+
+class TierRuleIn(Schema):
+    metric: str
+    operator: str = ">="
+    threshold: Decimal | str
+    note: str = ""
+
+
+class LevelIn(Schema):
+    tier: str
+    rank: int | str
+    name: str = ""
+    rules: list[TierRuleIn] = Field(default_factory=list)
+
+
+class RulesIn(Schema):
+    """The level's complete rules: the ones not listed are removed. Required (`[]` opens the
+    level to every active partner)."""
+
+    rules: list[TierRuleIn] | None = None
+
+
+class BenefitIn(Schema):
+    kind: str
+    value: Decimal | str
+    valid_from: dt.date | str
+    valid_to: dt.date | str | None = None
+
+
+class FactIn(Schema):
+    key: str
+    value: Decimal | str
+    as_of: dt.date | str | None = None
+    note: str = ""
+
+
+class FactOut(Schema):
+    id: int
+    partner_id: int
+    key: str
+    value: Decimal
+    as_of: dt.date
+    note: str
+    recorded_by_id: int | None
+    recorded_at: dt.datetime

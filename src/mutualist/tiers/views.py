@@ -1,5 +1,7 @@
 """Tier governance pages: the program and the latest eligibility (staff), the proposals queue
-with approve/reject, and a partner's tier page that the partner's own people see too."""
+with approve/reject, and a partner's tier page that the partner's own people see too. The tiers
+page also carries the CPO's forms (program, level, rules, benefit, recorded fact), which post
+back to it and call the actions."""
 
 from __future__ import annotations
 
@@ -7,18 +9,21 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import F, Max, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from mutualist.accounts.access import acting_user
 from mutualist.lib.errors import Conflict, NotAllowed, ValidationFailed
 from mutualist.lib.listing import Column, render_filtered_list
+from mutualist.partners.access import partners_visible_to
 from mutualist.partners.choices import Tier
 from mutualist.tiers import access, actions
-from mutualist.tiers.choices import ProposalStatus
-from mutualist.tiers.models import Evaluation, Program, Proposal
+from mutualist.tiers.choices import BenefitKind, Operator, ProposalStatus
+from mutualist.tiers.metrics import FACT_KEYS, METRICS
+from mutualist.tiers.models import Evaluation, Level, Program, Proposal
 
 TIERS = tuple(t for t in Tier.values if t)
 STATUSES = tuple(ProposalStatus.values)
@@ -100,9 +105,18 @@ def _redirect_partner_people(request: HttpRequest) -> HttpResponse | None:
 @login_required
 def tier_index(request: HttpRequest) -> HttpResponseBase:
     """The program (levels, rules, benefits), the latest eligibility and the open proposals.
-    A partner's people go to their own partner's tier page."""
+    A partner's people go to their own partner's tier page. POST submits one of the CPO's
+    forms (`form`: program, level, rules, benefit or fact)."""
+    if request.method == "POST":
+        return _edit(request)
     if (elsewhere := _redirect_partner_people(request)) is not None:
         return elsewhere
+    return _index(request)
+
+
+def _index(
+    request: HttpRequest, edit: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponseBase:
     user: Any = request.user
     programs = access.programs_visible_to(user).prefetch_related(
         "levels__rules", "levels__benefits"
@@ -125,8 +139,9 @@ def tier_index(request: HttpRequest) -> HttpResponseBase:
         "queue_count": queue.count(),
         "tiers": TIERS,
         "today": timezone.now().date(),
+        **_editing_context(user, edit),
     }
-    return render_filtered_list(
+    response = render_filtered_list(
         request,
         ("program", "eligible", "change", "q", "sort"),
         "partner",
@@ -136,6 +151,137 @@ def tier_index(request: HttpRequest) -> HttpResponseBase:
         ctx,
         "tier-eligibility",
     )
+    if status != 200:
+        response.status_code = status
+    return response
+
+
+# The CPO's forms on the tiers page. Each posts `form` and its fields; errors come back on the
+# page next to the field (400), success redirects to the page showing the program.
+
+FORMS = ("program", "level", "rules", "benefit", "fact")
+RULE_ROWS = 3
+
+
+def _editing_context(user: Any, edit: dict[str, Any] | None) -> dict[str, Any]:
+    edit = edit or {}
+    form, values = edit.get("form", ""), edit.get("values") or QueryDict()
+    errors: dict[str, str] = edit.get("errors", {})
+    can_manage = access.can_manage_programs(user)
+    rows = []
+    for i in range(RULE_ROWS):
+        posted = form == "rules"
+        rows.append(
+            {
+                "metric": values.get(f"metric_{i}", "") if posted else "",
+                "operator": values.get(f"operator_{i}", "") if posted else "",
+                "threshold": values.get(f"threshold_{i}", "") if posted else "",
+                "errors": [m for f, m in errors.items() if f.startswith(f"rules[{i}].")],
+            }
+        )
+    return {
+        "can_manage": can_manage,
+        "edit_form": form,
+        "edit_errors": errors,
+        "edit_values": values,
+        "rule_rows": rows,
+        "metrics": [(key, m.label) for key, m in METRICS.items()],
+        "operators": Operator.choices,
+        "benefit_kinds": BenefitKind.choices,
+        "fact_keys": FACT_KEYS,
+        "all_levels": (
+            Level.objects.select_related("program").order_by("program__name", "rank")
+            if can_manage
+            else []
+        ),
+        "all_partners": (
+            partners_visible_to(user).only("pk", "name").order_by("name") if can_manage else []
+        ),
+    }
+
+
+def _pick_id(data: QueryDict, field: str, rows: QuerySet[Any]) -> Any:
+    raw = data.get(field, "").strip()
+    found = rows.filter(pk=raw).first() if raw.isdigit() else None
+    if found is None:
+        raise ValidationFailed({field: f"{raw!r} is not one listed; pick one"})
+    return found
+
+
+def _rule_rows(data: QueryDict) -> tuple[list[dict[str, str]], list[int]]:
+    """The filled rule rows (metric or threshold given) and, for each, its row on the form."""
+    rules, where = [], []
+    for i in range(RULE_ROWS):
+        metric = data.get(f"metric_{i}", "").strip()
+        threshold = data.get(f"threshold_{i}", "").strip()
+        if metric or threshold:
+            operator = data.get(f"operator_{i}", "") or Operator.AT_LEAST
+            rules.append({"metric": metric, "operator": operator, "threshold": threshold})
+            where.append(i)
+    return rules, where
+
+
+def _submit(request: HttpRequest, form: str) -> Program | None:
+    """Run the form's action; returns the program to show afterwards."""
+    user, data = acting_user(request), request.POST
+    if form == "fact":
+        partner = _pick_id(data, "partner", partners_visible_to(user))
+        actions.record_fact(
+            user,
+            partner,
+            data.get("key", ""),
+            data.get("value", ""),
+            data.get("as_of", ""),
+            data.get("note", ""),
+        )
+        return None
+    access.require_can_manage_programs(user)
+    if form == "program":
+        name, grace = data.get("name", ""), data.get("grace_days", "").strip() or 90
+        return actions.create_program(user, {"name": name, "grace_days": grace})
+    if form == "level":
+        program = _pick_id(data, "program", access.programs_visible_to(user))
+        fields = {k: data.get(k, "") for k in ("tier", "rank", "name")}
+        return actions.add_level(user, program, fields).program
+    level = _pick_id(data, "level", Level.objects.select_related("program"))
+    if form == "rules":
+        rules, where = _rule_rows(data)
+        try:
+            actions.replace_rules(user, level, rules)
+        except ValidationFailed as exc:  # name the row on the form, not the filled ones
+            raise ValidationFailed(
+                {_form_row(field, where): msg for field, msg in exc.errors.items()}
+            ) from None
+        return level.program
+    if form == "benefit":
+        fields = {k: data.get(k, "") for k in ("kind", "value", "valid_from", "valid_to")}
+        actions.add_benefit(user, level, fields)
+        return level.program
+    raise ValidationFailed({"form": f"unknown form; use one of: {', '.join(FORMS)}"})
+
+
+def _form_row(field: str, where: list[int]) -> str:
+    if field.startswith("rules[") and "]" in field:
+        index, rest = field[len("rules[") :].split("]", 1)
+        if index.isdigit() and int(index) < len(where):
+            return f"rules[{where[int(index)]}]{rest}"
+    return field
+
+
+def _edit(request: HttpRequest) -> HttpResponseBase:
+    user: Any = request.user
+    if user.is_partner_user:
+        raise Http404("No such tier program.")
+    form = request.POST.get("form", "")
+    try:
+        program = _submit(request, form)
+    except ValidationFailed as exc:
+        edit = {"form": form, "errors": exc.errors, "values": request.POST}
+        return _index(request, edit, 400)
+    except NotAllowed as exc:
+        return _index(request, {"form": form, "errors": {"form": str(exc)}}, 403)
+    url = reverse("tier-index")
+    return redirect(f"{url}?program={program.pk}" if program else url)
 
 
 def _filtered_proposals(user: Any, params: dict[str, str]) -> QuerySet[Proposal]:
