@@ -71,9 +71,10 @@ def scores(strategic: float, culture: float, evidence: str = "call notes") -> di
 
 
 def scorecard_for_matrix(world: World) -> dict[str, int]:
-    """For the access matrix: a published scorecard (`scorecard_id`)."""
+    """For the access matrix: a published scorecard (`scorecard_id`) and its version
+    (`version_id`)."""
     Segment.objects.get_or_create(kind="industry", code="retail", defaults={"name": "Retail"})
     Segment.objects.get_or_create(kind="technology", code="cloud", defaults={"name": "Cloud"})
     version = actions.create_scorecard(world.cpo, "Matrix fit", definition())
     actions.publish(world.cpo, version)
-    return {"scorecard_id": version.scorecard_id}
+    return {"scorecard_id": version.scorecard_id, "version_id": version.pk}

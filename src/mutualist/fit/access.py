@@ -48,6 +48,13 @@ def get_scorecard_for(user: Any, scorecard_id: int) -> Scorecard:
         raise Http404("No such scorecard.") from None
 
 
+def get_version_for(user: Any, version_id: int) -> ScorecardVersion:
+    try:
+        return versions_visible_to(user).select_related("scorecard").get(pk=version_id)
+    except ScorecardVersion.DoesNotExist:
+        raise Http404("No such scorecard version.") from None
+
+
 def get_partner_for(user: Any, partner_id: int) -> Partner:
     require_staff(user)
     try:

@@ -4,7 +4,8 @@ writes in one transaction with an audit entry: a bad input changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -176,6 +177,60 @@ def definition_of(version: ScorecardVersion) -> dict[str, Any]:
             if c.gate_min is not None
         ],
     }
+
+
+def _key_of(row: Mapping[str, Any]) -> str:
+    return str(row.get("key") or slugify(str(row.get("name", ""))).replace("-", "_")).strip()
+
+
+def definition_from_table(
+    target_segments: Any, rows: Sequence[Mapping[str, Any]]
+) -> tuple[dict[str, Any], list[int]]:
+    """A definition from a criteria table (the page and the API), whose rows carry their own
+    `gate_min`; also each gate's row, to name a gate's errors by its row."""
+    criteria: list[dict[str, Any]] = []
+    gates: list[dict[str, Any]] = []
+    gate_rows: list[int] = []
+    for i, row in enumerate(rows):
+        criteria.append({k: v for k, v in row.items() if k != "gate_min"})
+        gate = row.get("gate_min")
+        if gate is not None and str(gate).strip() != "":
+            gates.append({"criterion": _key_of(row), "min": gate})
+            gate_rows.append(i)
+    definition = {"target_segments": target_segments, "criteria": criteria, "gates": gates}
+    return definition, gate_rows
+
+
+def _table_errors(errors: Mapping[str, str], gate_rows: list[int]) -> dict[str, str]:
+    """Name a gate's errors by its criterion's row: `criteria[2].gate_min`."""
+    out: dict[str, str] = {}
+    for field, msg in errors.items():
+        if match := re.fullmatch(r"gates\[(\d+)\]\.\w+", field):
+            field = f"criteria[{gate_rows[int(match[1])]}].gate_min"
+        out[field] = msg
+    return out
+
+
+def create_scorecard_from_table(
+    actor: User, name: str, target_segments: Any, rows: Sequence[Mapping[str, Any]]
+) -> ScorecardVersion:
+    """`create_scorecard` with a criteria table (a gate minimum on each row)."""
+    definition, gate_rows = definition_from_table(target_segments, rows)
+    try:
+        return create_scorecard(actor, name, definition)
+    except ValidationFailed as exc:
+        raise ValidationFailed(_table_errors(exc.errors, gate_rows)) from None
+
+
+def set_criteria_table(
+    actor: User, version: ScorecardVersion, target_segments: Any, rows: Sequence[Mapping[str, Any]]
+) -> ScorecardVersion:
+    """`set_criteria` with a criteria table (a gate minimum on each row): replaces them all."""
+    definition, gate_rows = definition_from_table(target_segments, rows)
+    try:
+        return set_criteria(actor, version, definition)
+    except ValidationFailed as exc:
+        raise ValidationFailed(_table_errors(exc.errors, gate_rows)) from None
 
 
 def _store_criteria(version: ScorecardVersion, definition: Mapping[str, Any]) -> None:
