@@ -132,6 +132,7 @@ def ids(mapped: Mapped) -> Ids:
     approvers = Approvers(*(User.objects.get(username=u) for u in ("legal", "finance", "ops")))
     agreement = signed(w.alice, w.acme, approvers)
     program = tier_actions.create_program(w.cpo, {"name": "Matrix"})
+    level = tier_actions.add_level(w.cpo, program, {"tier": "gold", "rank": 1})
     proposal = Proposal.objects.create(
         partner=w.acme,
         program=program,
@@ -159,6 +160,8 @@ def ids(mapped: Mapped) -> Ids:
             "offer_id": offer.pk,
             "referral_id": referral.pk,
             "proposal_id": proposal.pk,
+            "program_id": program.pk,
+            "level_id": level.pk,
             "agreement_id": agreement.pk,
             "template_id": agreement.template_id,
             **journey_for_matrix(w),
@@ -333,3 +336,23 @@ def test_pages_acmes_people_read_their_own_and_no_staff_page(ids: Ids, who: str)
         status = client.get(ids.fill(pattern)).status_code
         expected = (404,) if name in STAFF_ONLY_PAGES else (200, 302)
         assert status in expected, (who, name, status)
+
+
+def test_every_api_schema_name_is_unique() -> None:
+    """Two schemas of one name share one OpenAPI component, so the docs (and clients generated
+    from them) would show one endpoint the other's body."""
+    from ninja import Schema
+
+    names: dict[str, set[str]] = {}
+    for cls in _schema_classes(Schema):
+        if cls.__module__.startswith("mutualist.") and cls.__qualname__ == cls.__name__:
+            names.setdefault(cls.__name__, set()).add(cls.__module__)
+    assert {n: m for n, m in names.items() if len(m) > 1} == {}
+
+
+def _schema_classes(base: type) -> list[type]:
+    found = []
+    for sub in base.__subclasses__():
+        found.append(sub)
+        found += _schema_classes(sub)
+    return found

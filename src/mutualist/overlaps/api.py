@@ -20,8 +20,8 @@ from mutualist.overlaps.schemas import (
     MatrixOut,
     OptInIn,
     OverlapRowOut,
-    RuleIn,
     SharingOut,
+    SharingRuleIn,
     SuggestionOut,
 )
 from mutualist.partners.models import Partner
@@ -152,7 +152,9 @@ def get_sharing(request: HttpRequest, partner_id: int) -> Any:
 
 
 @router.put("/mapping/partners/{partner_id}/sharing/{population_id}", response=SharingOut)
-def set_rule(request: HttpRequest, partner_id: int, population_id: int, payload: RuleIn) -> Any:
+def set_rule(
+    request: HttpRequest, partner_id: int, population_id: int, payload: SharingRuleIn
+) -> Any:
     partner, partnership = _partnership(request, partner_id)
     population = policy.get_population(partnership, population_id)
     if population.side != access.side_of(request.user):

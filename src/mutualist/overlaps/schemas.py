@@ -52,7 +52,7 @@ class SuggestionOut(Schema):
     value: float | None
 
 
-class RuleOut(Schema):
+class SharingRuleOut(Schema):
     population: int
     key: str
     name: str
@@ -68,10 +68,10 @@ class SharingOut(Schema):
     partner_opted_in_at: datetime | None
     mode: str
     min_count: int
-    rules: list[RuleOut]
+    rules: list[SharingRuleOut]
 
 
-class RuleIn(Schema):
+class SharingRuleIn(Schema):
     level: str
     fields: list[str] | None = None
 
