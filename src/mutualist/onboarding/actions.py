@@ -274,6 +274,38 @@ def update_task(actor: User, task: TaskTemplate, data: Mapping[str, Any]) -> Tas
     return task
 
 
+@transaction.atomic
+def delete_task(actor: User, task: TaskTemplate) -> None:
+    """Remove a task from its template. Journeys under way keep their copy of it. A task that
+    others depend on stays until those dependencies are removed."""
+    access.require_can_manage_templates(actor)
+    dependents = list(task.dependents.order_by("pk").values_list("title", flat=True))
+    if dependents:
+        names = ", ".join(f"'{t}'" for t in dependents)
+        raise Conflict(
+            f"'{task.title}' is a prerequisite of {names}; remove those dependencies first."
+        )
+    before = {
+        "phase": task.phase_id,
+        "title": task.title,
+        "kind": task.kind,
+        "owner_side": task.owner_side,
+        "owner_role": task.owner_role,
+        "due_days": task.due_days,
+        "depends_on": sorted(task.depends_on.values_list("pk", flat=True)),
+    }
+    pk, label = task.pk, str(task)
+    task.delete()
+    record(
+        actor,
+        "onboarding.task_template_delete",
+        object_type=TaskTemplate._meta.label,
+        object_id=str(pk),
+        object_label=label,
+        before=before,
+    )
+
+
 # --- journeys -----------------------------------------------------------------------------
 
 

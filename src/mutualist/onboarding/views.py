@@ -19,8 +19,8 @@ from mutualist.accounts.roles import Role
 from mutualist.lib.errors import Conflict, ValidationFailed
 from mutualist.lib.listing import Column, render_filtered_list
 from mutualist.onboarding import access, actions, progress
-from mutualist.onboarding.choices import JourneyStatus, Side
-from mutualist.onboarding.models import Journey, Task
+from mutualist.onboarding.choices import JourneyStatus, Kind, Side
+from mutualist.onboarding.models import Journey, JourneyTemplate, Task, TaskTemplate
 from mutualist.partners.choices import Status
 from mutualist.partners.models import Partner
 
@@ -73,6 +73,20 @@ def _filtered(user: Any, params: dict[str, str]) -> QuerySet[Journey]:
 @login_required
 def index(request: HttpRequest) -> HttpResponseBase:
     user: Any = request.user
+    template_form: dict[str, Any] = {"values": {}, "errors": {}}
+    if request.method == "POST":
+        access.require_staff(user)
+        access.require_can_manage_templates(acting_user(request))
+        if request.POST.get("form") != "template":
+            template_form["errors"] = {"form": "unknown form; use: template"}
+        else:
+            template_form["values"] = {"name": request.POST.get("name", "")}
+            try:
+                actions.create_template(acting_user(request), template_form["values"])
+            except ValidationFailed as exc:
+                template_form["errors"] = exc.errors
+            else:
+                return redirect("onboarding-index")
     if user.is_partner_user:
         return _portal(request)
     actions.sweep_overdue()
@@ -94,8 +108,10 @@ def index(request: HttpRequest) -> HttpResponseBase:
         "templates": access.templates_visible_to(user),
         "waiting": waiting.order_by("name") if access.can_manage_any(user) else [],
         "can_start": access.can_manage_any(user),
+        "can_edit_templates": access.can_manage_templates(user),
+        "template_form": template_form,
     }
-    return render_filtered_list(
+    response = render_filtered_list(
         request,
         ("q", "status", "partner", "overdue", "sort"),
         "newest",
@@ -105,6 +121,9 @@ def index(request: HttpRequest) -> HttpResponseBase:
         ctx,
         "onboarding-journeys",
     )
+    if template_form["errors"]:
+        response.status_code = 400
+    return response
 
 
 def _portal(request: HttpRequest) -> HttpResponse:
@@ -237,9 +256,122 @@ def task_act(request: HttpRequest, task_id: int) -> HttpResponse:
     return redirect(_task_anchor(task))
 
 
+TEMPLATE_FORMS = ("phase", "task_new", "task_edit", "task_delete")
+TASK_FIELDS = ("title", "kind", "owner_side", "owner_role", "due_days")
+Failed = tuple[str, dict[str, Any], dict[str, str]]  # (form key, typed values, errors)
+
+
+def _task_values(task: TaskTemplate) -> dict[str, Any]:
+    return {
+        "title": task.title,
+        "kind": task.kind,
+        "owner_side": task.owner_side,
+        "owner_role": task.owner_role,
+        "due_days": str(task.due_days),
+        "depends_on": [str(d.pk) for d in task.depends_on.all()],
+    }
+
+
+def _form(key: str, values: dict[str, Any], failed: Failed | None) -> dict[str, Any]:
+    if failed is not None and failed[0] == key:
+        return {"values": failed[1], "errors": failed[2], "open": True}
+    return {"values": values, "errors": {}, "open": False}
+
+
+def _template_page(
+    request: HttpRequest,
+    template: JourneyTemplate,
+    failed: Failed | None = None,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+) -> HttpResponse:
+    phases = list(template.phases.prefetch_related("tasks__depends_on").order_by("order", "pk"))
+    sections = []
+    for phase in phases:
+        earlier = [t for p in phases if p.order <= phase.order for t in p.tasks.all()]
+        new_defaults = {"kind": "other", "owner_side": Side.VENDOR, "depends_on": []}
+        sections.append(
+            {
+                "phase": phase,
+                "choices": earlier,
+                "new_task": _form(f"task_new-{phase.pk}", new_defaults, failed),
+                "tasks": [
+                    {
+                        "task": t,
+                        "choices": [c for c in earlier if c.pk != t.pk],
+                        "edit": _form(f"task_edit-{t.pk}", _task_values(t), failed),
+                    }
+                    for t in phase.tasks.all()
+                ],
+            }
+        )
+    ctx = {
+        "template": template,
+        "phases": phases,
+        "sections": sections,
+        "sides": Side,
+        "kinds": Kind.choices,
+        "side_choices": Side.choices,
+        "can_edit": access.can_manage_templates(request.user),
+        "phase_form": _form("phase", {}, failed),
+        "errors": errors or {},
+    }
+    return render(request, "onboarding/template.html", ctx, status=status)
+
+
+def _posted_task(request: HttpRequest) -> dict[str, Any]:
+    data: dict[str, Any] = {name: request.POST.get(name, "") for name in TASK_FIELDS}
+    data["depends_on"] = request.POST.getlist("depends_on")
+    return data
+
+
+def _template_post(
+    request: HttpRequest, template: JourneyTemplate
+) -> tuple[str, dict[str, Any], Any]:
+    """Which form was posted, the values typed in it, and the action to run on them."""
+    user, form, post = acting_user(request), request.POST.get("form", ""), request.POST
+    access.require_can_manage_templates(user)
+    tasks = TaskTemplate.objects.filter(phase__template=template)
+    match form:
+        case "phase":
+            data = {k: post.get(k, "") for k in ("name", "order", "gated")}
+            return "phase", data, lambda: actions.add_phase(user, template, data)
+        case "task_new":
+            phase = template.phases.filter(pk=_id(post.get("phase"))).first()
+            if phase is None:
+                raise ValidationFailed({"phase": "no such phase of this template"})
+            data = _posted_task(request)
+            return f"task_new-{phase.pk}", data, lambda: actions.add_task(user, phase, data)
+        case "task_edit" | "task_delete":
+            task = tasks.filter(pk=_id(post.get("task"))).first()
+            if task is None:
+                raise ValidationFailed({"task": "no such task in this template"})
+            if form == "task_delete":
+                return "task_delete", {}, lambda: actions.delete_task(user, task)
+            data = _posted_task(request)
+            return f"task_edit-{task.pk}", data, lambda: actions.update_task(user, task, data)
+    raise ValidationFailed({"form": f"unknown form; use one of: {', '.join(TEMPLATE_FORMS)}"})
+
+
+def _id(raw: Any) -> int:
+    return int(raw) if isinstance(raw, str) and raw.isdigit() else 0
+
+
 @login_required
 def template_details(request: HttpRequest, journey_template_id: int) -> HttpResponse:
+    """GET shows the template; the CPO POSTs `form` = phase | task_new | task_edit |
+    task_delete to change it."""
     template = access.get_template_for(request.user, journey_template_id)
-    phases = template.phases.prefetch_related("tasks__depends_on").order_by("order")
-    ctx = {"template": template, "phases": phases, "sides": Side}
-    return render(request, "onboarding/template.html", ctx)
+    if request.method != "POST":
+        return _template_page(request, template)
+    try:
+        key, data, run = _template_post(request, template)
+    except ValidationFailed as exc:
+        return _template_page(request, template, status=400, errors=exc.errors)
+    try:
+        run()
+    except ValidationFailed as exc:
+        return _template_page(request, template, (key, data, exc.errors), 400)
+    except Conflict as exc:
+        return _template_page(request, template, status=409, errors={key: str(exc)})
+    return redirect("onboarding-template", template.pk)
