@@ -40,17 +40,6 @@ def _raise(errors: dict[str, str]) -> None:
         raise ValidationFailed(errors)
 
 
-def _int(value: Any, field: str, errors: dict[str, str], low: int, high: int) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        errors[field] = f"{value!r} is not a whole number; give one from {low} to {high}"
-        return low
-    if not low <= number <= high:
-        errors[field] = f"{number} is out of range; give a number from {low} to {high}"
-    return number
-
-
 def _number(value: Any, field: str, errors: dict[str, str]) -> Decimal | None:
     try:
         number = Decimal(str(value).strip())
@@ -111,10 +100,16 @@ def clean_definition(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any
                 "key": key,
                 "name": name,
                 "kind": kind,
-                "scale_max": _int(item.get("scale_max", 5), f"{at}.scale_max", errors, 1, 100),
-                "weight": _int(item.get("weight", ""), f"{at}.weight", errors, 0, WEIGHT_TOTAL),
+                "scale_max": validate.whole_number(
+                    item.get("scale_max", 5), f"{at}.scale_max", errors, 1, 100
+                ),
+                "weight": validate.whole_number(
+                    item.get("weight", ""), f"{at}.weight", errors, 0, WEIGHT_TOTAL
+                ),
                 "evidence_required": bool(item.get("evidence_required", False)),
-                "full_at": _int(item.get("full_at", 1), f"{at}.full_at", errors, 1, 10**6),
+                "full_at": validate.whole_number(
+                    item.get("full_at", 1), f"{at}.full_at", errors, 1, 10**6
+                ),
                 "gate_min": None,
             }
         )

@@ -51,3 +51,15 @@ def text_error(value: str, max_length: int, required: bool = False) -> str | Non
     if len(value) > max_length:
         return f"is {len(value)} characters long; at most {max_length} are allowed"
     return None
+
+
+def whole_number(value: object, field: str, errors: dict[str, str], low: int, high: int) -> int:
+    """Parse a whole number from a form or JSON value; a problem goes into `errors[field]`."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        errors[field] = f"{value!r} is not a whole number; give one from {low} to {high}"
+        return low
+    if not low <= number <= high:
+        errors[field] = f"{number} is out of range; give a number from {low} to {high}"
+    return number

@@ -41,17 +41,6 @@ def _decimal(value: Any, field: str, errors: dict[str, str]) -> Decimal:
         return Decimal(0)
 
 
-def _int(value: Any, field: str, errors: dict[str, str], low: int, high: int) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        errors[field] = f"{value!r} is not a whole number; give one from {low} to {high}"
-        return low
-    if not low <= number <= high:
-        errors[field] = f"{number} is out of range; give a number from {low} to {high}"
-    return number
-
-
 def _day(value: Any, field: str, errors: dict[str, str]) -> dt.date | None:
     if value in (None, ""):
         return None
@@ -82,7 +71,9 @@ def create_program(actor: User, data: Mapping[str, Any]) -> Program:
         errors["name"] = msg
     elif Program.objects.filter(name__iexact=name).exists():
         errors["name"] = f"a program called {name!r} exists already; choose another name"
-    grace = _int(data.get("grace_days", 90), "grace_days", errors, 0, MAX_GRACE_DAYS)
+    grace = validate.whole_number(
+        data.get("grace_days", 90), "grace_days", errors, 0, MAX_GRACE_DAYS
+    )
     _raise(errors)
     program = Program.objects.create(
         name=name,
@@ -106,7 +97,9 @@ def update_program(actor: User, program: Program, data: Mapping[str, Any]) -> Pr
             errors["name"] = msg
         program.name = name
     if "grace_days" in data:
-        program.grace_days = _int(data["grace_days"], "grace_days", errors, 0, MAX_GRACE_DAYS)
+        program.grace_days = validate.whole_number(
+            data["grace_days"], "grace_days", errors, 0, MAX_GRACE_DAYS
+        )
     if "active" in data:
         program.active = bool(data["active"])
     _raise(errors)
@@ -145,7 +138,7 @@ def _clean_level(program: Program, data: Mapping[str, Any]) -> dict[str, Any]:
         errors["tier"] = msg
     elif program.levels.filter(tier=tier).exists():
         errors["tier"] = f"the program has a {tier} level already; change that one"
-    rank = _int(data.get("rank", ""), "rank", errors, 0, 100)
+    rank = validate.whole_number(data.get("rank", ""), "rank", errors, 0, 100)
     if "rank" not in errors and program.levels.filter(rank=rank).exists():
         errors["rank"] = f"another level has rank {rank}; ranks order the levels, so use another"
     name = str(data.get("name", "") or tier.title()).strip()
