@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from mutualist.overlaps import actions
-from mutualist.overlaps.choices import Level
+from mutualist.overlaps.choices import Level, Side
 from mutualist.overlaps.models import AccountList, SharingRule
 from tests.overlaps.conftest import Mapped, acme_csv, opt_in_both
 
@@ -225,3 +225,38 @@ def test_index_lists_partnerships_and_sends_partners_to_their_own(mapped: Mapped
     assert bad.status_code == 400
     partner = mapped.world.client_for(mapped.world.acme_user).get(reverse("mapping-index"))
     assert partner["Location"] == reverse("mapping-partner", args=[mapped.world.acme.pk])
+
+
+def test_a_custom_population_is_deleted_on_the_sharing_page_and_audited(mapped: Mapped) -> None:
+    from mutualist.audit.models import AuditEntry
+    from mutualist.overlaps.models import Population
+
+    custom = actions.create_population(
+        mapped.world.alice,
+        mapped.world.acme,
+        Side.VENDOR,
+        {"name": "UK customers", "base": "customers", "country": "GB"},
+    )
+    url = reverse("mapping-sharing", args=[mapped.world.acme.pk])
+    standard = mapped.vendor["customers"].pk
+    refused = mapped.world.client_for(mapped.world.alice).post(
+        url, {"action": "delete_population", "population": standard}
+    )
+    assert refused.status_code == 400 and Population.objects.filter(pk=standard).exists()
+    analyst = mapped.world.client_for(mapped.world.ann).post(
+        url, {"action": "delete_population", "population": custom.pk}
+    )
+    assert analyst.status_code == 403
+    deleted = mapped.world.client_for(mapped.world.alice).post(
+        url, {"action": "delete_population", "population": custom.pk}
+    )
+    assert deleted.status_code == 302 and not Population.objects.filter(pk=custom.pk).exists()
+    assert (
+        AuditEntry.objects.filter(
+            action="mapping.population.delete", object_id=str(custom.pk)
+        ).count()
+        == 1
+    )
+    assert (
+        AuditEntry.objects.filter(action="mapping.population.create").count() == 7
+    )  # 3 + 3 standard, 1 custom

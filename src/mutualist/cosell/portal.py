@@ -23,8 +23,8 @@ def portal_summary(user: Any) -> dict[str, Any]:
         "offers_waiting": access.offers_visible_to(user)
         .filter(status=LeadOffer.Status.OFFERED)
         .count(),
-        "referrals_waiting": Referral.objects.filter(
-            to_partner_id=user.partner_id, status=Referral.Status.OFFERED
-        ).count(),
+        "referrals_waiting": access.referrals_visible_to(user)
+        .filter(to_partner_id=user.partner_id, status=Referral.Status.OFFERED)
+        .count(),
         "announcements": announcements.visible_to(user)[:3],
     }

@@ -21,6 +21,7 @@ from mutualist.lib.listing import Column, render_filtered_list
 from mutualist.onboarding import access, actions, progress
 from mutualist.onboarding.choices import JourneyStatus, Kind, Side
 from mutualist.onboarding.models import Journey, JourneyTemplate, Task, TaskTemplate
+from mutualist.partners.access import get_partner_for
 from mutualist.partners.choices import Status
 from mutualist.partners.models import Partner
 
@@ -142,9 +143,9 @@ def start(request: HttpRequest) -> HttpResponse:
     access.require_staff(request.user)
     raw_partner = request.POST.get("partner", "")
     raw_template = request.POST.get("template", "")
-    partner = Partner.objects.filter(pk=int(raw_partner) if raw_partner.isdigit() else 0).first()
-    if partner is None:
+    if not raw_partner.isdigit():
         raise Http404("No such partner.")
+    partner = get_partner_for(request.user, int(raw_partner))
     template = None
     if raw_template:
         template = access.get_template_for(

@@ -43,16 +43,32 @@ from mutualist.overlaps.models import (
     Population,
     SharingRule,
 )
-from mutualist.overlaps.populations import ensure_standard
+from mutualist.overlaps.populations import STANDARD
 from mutualist.partners.models import Partner
 
 
 def partnership_for(partner: Partner) -> Partnership:
     """The partner's mapping record and both sides' standard populations, created on first use."""
-    partnership, _ = Partnership.objects.get_or_create(partner=partner)
-    ensure_standard(Side.VENDOR, None)
-    ensure_standard(Side.PARTNER, partner)
+    partnership, created = Partnership.objects.get_or_create(partner=partner)
+    if created:
+        record(None, "mapping.partnership.create", partnership, after={"partner_id": partner.pk})
+    _ensure_standard(Side.VENDOR, None)
+    _ensure_standard(Side.PARTNER, partner)
     return partnership
+
+
+def _ensure_standard(side: Side, partner: Partner | None) -> None:
+    """The three standard populations of one side, created (and audited) on first use."""
+    owner = partner if side == Side.PARTNER else None
+    for base, key, name in STANDARD:
+        population, created = Population.objects.get_or_create(
+            side=side,
+            partner=owner,
+            key=key,
+            defaults={"name": name, "base": base, "is_standard": True},
+        )
+        if created:
+            record(None, "mapping.population.create", population, after=snapshot(population))
 
 
 @transaction.atomic

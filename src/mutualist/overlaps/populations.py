@@ -17,23 +17,8 @@ STANDARD = [
 ]
 
 
-def ensure_standard(side: Side, partner: Partner | None) -> list[Population]:
-    """The three standard populations of one side, created on first use."""
-    owner = partner if side == Side.PARTNER else None
-    found = []
-    for base, key, name in STANDARD:
-        population, _ = Population.objects.get_or_create(
-            side=side,
-            partner=owner,
-            key=key,
-            defaults={"name": name, "base": base, "is_standard": True},
-        )
-        found.append(population)
-    return found
-
-
 def populations_of(side: Side, partner: Partner) -> list[Population]:
-    ensure_standard(side, partner)
+    """A side's populations (the standard ones exist once the partnership does)."""
     owner = partner if side == Side.PARTNER else None
     return list(Population.objects.filter(side=side, partner=owner))
 

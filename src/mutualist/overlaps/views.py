@@ -22,6 +22,7 @@ from mutualist.overlaps import access, actions, policy, tasks
 from mutualist.overlaps.choices import SHAREABLE_FIELDS, Base, Level, Mode, Side
 from mutualist.overlaps.models import AccountList, PartnerAccount, Partnership
 from mutualist.overlaps.populations import members, populations_of
+from mutualist.partners.access import partners_visible_to
 from mutualist.partners.models import Partner
 
 PAGE_SIZE = 50
@@ -44,14 +45,18 @@ def _state(partner: Partner) -> str:
     return policy.state_of(partner.mapping) if _has_mapping(partner) else "waiting_both"
 
 
-def _filtered_partners(params: dict[str, str]) -> QuerySet[Partner]:
+def _filtered_partners(user: Any, params: dict[str, str]) -> QuerySet[Partner]:
     if params["state"] and params["state"] not in STATES:
         raise ValidationFailed({"state": f"unknown state; use one of: {', '.join(STATES)}"})
-    partners = Partner.objects.select_related("mapping").annotate(
-        n_accounts=Count("mapped_accounts", distinct=True),
-        n_matched=Count(
-            "mapped_accounts", filter=Q(mapped_accounts__company__isnull=False), distinct=True
-        ),
+    partners = (
+        partners_visible_to(user)
+        .select_related("mapping")
+        .annotate(
+            n_accounts=Count("mapped_accounts", distinct=True),
+            n_matched=Count(
+                "mapped_accounts", filter=Q(mapped_accounts__company__isnull=False), distinct=True
+            ),
+        )
     )
     if params["q"]:
         partners = partners.filter(name__icontains=params["q"])
@@ -78,7 +83,7 @@ def index(request: HttpRequest) -> HttpResponseBase:
         request,
         ("q", "state", "sort"),
         "-accounts",
-        _filtered_partners,
+        lambda p: _filtered_partners(request.user, p),
         INDEX_COLUMNS,
         "overlaps/index.html",
         {"states": STATES},
@@ -281,6 +286,10 @@ def _apply_sharing_form(user: Any, partner: Partner, side: Side, data: Any) -> N
             )
         case "population":
             actions.create_population(user, partner, side, data)
+        case "delete_population":
+            partnership = actions.partnership_for(partner)
+            population = policy.get_population(partnership, int(data.get("population") or 0))
+            actions.delete_population(user, partner, population)
         case "settings":
             raw = data.get("min_count", "")
             if raw and not raw.isdigit():
