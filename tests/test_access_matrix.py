@@ -164,6 +164,7 @@ def ids(mapped: Mapped) -> Ids:
             "level_id": level.pk,
             "agreement_id": agreement.pk,
             "template_id": agreement.template_id,
+            "target_id": agreement.targets.first().pk,  # type: ignore[union-attr]
             **journey_for_matrix(w),
             **scorecard_for_matrix(w),
         }

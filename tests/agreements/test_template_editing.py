@@ -42,7 +42,7 @@ def form(**overrides: Any) -> dict[str, Any]:
         "kpi_target": ["10", "250000", ""],
         "kpi_unit": ["deals", "USD", ""],
         "kpi_cadence": ["quarterly", "annual", ""],
-        "kpi_metric_key": ["", "referred_revenue", ""],
+        "kpi_metric_key": ["", "sourced_revenue", ""],
         "required_approvals": ["approver_legal", "approver_finance"],
         "coverage.approver_legal": ["territory", "responsibilities"],
         "coverage.approver_finance": ["commission_pct", "kpis"],
@@ -83,7 +83,7 @@ def test_the_cpo_creates_a_template_on_the_page(world: World) -> None:
         },
         {
             "name": "Revenue",
-            "metric_key": "referred_revenue",
+            "metric_key": "sourced_revenue",
             "target": "250000.00",
             "unit": "USD",
             "cadence": "annual",

@@ -126,3 +126,15 @@ def targets_for(user: Any, partner_id: int) -> tuple[Partner, QuerySet[Target]]:
         agreement__status__in=(Agreement.Status.SIGNED, Agreement.Status.IN_REVIEW),
     ).select_related("agreement")
     return partner, targets
+
+
+def get_target_for(user: Any, target_id: int) -> Target:
+    """One target in force, for staff and the partner's own people; 404 for anyone else."""
+    target = Target.objects.filter(pk=target_id).only("partner_id").first()
+    if target is None:
+        raise Http404("No such target.")
+    _, targets = targets_for(user, target.partner_id)
+    try:
+        return targets.select_related("partner").get(pk=target_id)
+    except Target.DoesNotExist:
+        raise Http404("No such target.") from None

@@ -28,6 +28,7 @@ from mutualist.agreements.models import (
 from mutualist.audit.log import record, snapshot
 from mutualist.cosell.notify import deciders_for, notify
 from mutualist.lib import validate
+from mutualist.lib.dates import end_of_term
 from mutualist.lib.errors import Conflict, ValidationFailed
 from mutualist.partners.models import Partner
 
@@ -227,18 +228,6 @@ def draft(
     )
     record(actor, "agreement.draft", agreement, after=snapshot(agreement))
     return agreement
-
-
-def end_of_term(start: dt.date, months: int) -> dt.date:
-    """The last day of a term of `months` from `start` (1 March + 12 months -> 28 February)."""
-    month = start.month - 1 + months
-    year, month = start.year + month // 12, month % 12 + 1
-    for day in (start.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, day) - dt.timedelta(days=1)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable: every month has 28 days")
 
 
 def _locked(agreement: Agreement) -> Agreement:

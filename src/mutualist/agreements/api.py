@@ -3,20 +3,23 @@ and read a partner's targets."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 from ninja import Router, Status
 from ninja.pagination import paginate
 
 from mutualist.accounts.access import acting_user
-from mutualist.agreements import access, actions, terms
-from mutualist.agreements.models import Agreement
+from mutualist.agreements import access, actions, progress, terms
+from mutualist.agreements.models import Agreement, Target
 from mutualist.agreements.schemas import (
     AgreementOut,
     ApproveIn,
     DiffOut,
     TargetOut,
+    TargetProgressOut,
     TemplateIn,
     TemplateOut,
 )
@@ -51,14 +54,16 @@ def present(agreement: Agreement) -> dict[str, Any]:
 
 
 class _Presented:
-    def __init__(self, rows: Any) -> None:
-        self.rows = rows
+    """A queryset the paginator can count and slice, each row of the page presented."""
+
+    def __init__(self, rows: Any, show: Callable[[Any], dict[str, Any]] = present) -> None:
+        self.rows, self.show = rows, show
 
     def count(self) -> int:
         return int(self.rows.count())
 
     def __getitem__(self, page: slice) -> list[dict[str, Any]]:
-        return [present(a) for a in self.rows[page]]
+        return [self.show(row) for row in self.rows[page]]
 
 
 @router.get("/agreements", response=list[AgreementOut])
@@ -141,9 +146,28 @@ def approve(request: HttpRequest, agreement_id: int, payload: ApproveIn) -> Any:
     return Status(201, present(agreement))
 
 
+def present_target(target: Target, periods: bool = False) -> dict[str, Any]:
+    today = timezone.localdate()
+    fields = {name: getattr(target, name) for name in TargetOut.model_fields if name != "current"}
+    current = progress.latest(target, today)
+    fields["current"] = progress.as_dict(current) if current else None
+    if periods:
+        fields["periods"] = [progress.as_dict(p) for p in progress.target_progress(target, today)]
+    return fields
+
+
 @router.get("/partners/{partner_id}/targets", response=list[TargetOut])
 @paginate(PagePagination)
 def partner_targets(request: HttpRequest, partner_id: int) -> Any:
-    """The KPI targets of the partner's agreements in force."""
+    """The KPI targets of the partner's agreements in force, each with its current review
+    period measured (`current`: actual, count, pro-rated target, status)."""
     _, targets = access.targets_for(request.user, partner_id)
-    return targets.order_by("agreement_id", "name")
+    return _Presented(targets.order_by("agreement_id", "name"), present_target)
+
+
+@router.get("/agreements/targets/{target_id}", response=TargetProgressOut)
+def target_periods(request: HttpRequest, target_id: int) -> Any:
+    """One target with every review period that has begun, oldest first. Statuses: met,
+    missed, on_track, behind (totals against the pro-rated target), below (levels),
+    not_conclusive (a rate whose interval straddles the target), no_data, manual (no metric)."""
+    return present_target(access.get_target_for(request.user, target_id), periods=True)

@@ -56,7 +56,7 @@ RESELLER: dict[str, Any] = {
         },
         {
             "name": "Certified people",
-            "metric_key": "",
+            "metric_key": "certifications",
             "target": "3",
             "unit": "people",
             "cadence": "annual",
@@ -85,7 +85,7 @@ REFERRAL: dict[str, Any] = {
     "kpis": [
         {
             "name": "Qualified referrals",
-            "metric_key": "referrals",
+            "metric_key": "leads_referred",
             "target": "12",
             "unit": "referrals",
             "cadence": "quarterly",

@@ -54,6 +54,24 @@ class ApproveIn(Schema):
     version: int | None = None
 
 
+class TargetPeriodOut(Schema):
+    """A target over one review period: the actual with the count it rests on (and a 95%
+    interval for rates), the pro-rated target so far while it runs, and the verdict."""
+
+    start: dt.date
+    end: dt.date
+    running: bool
+    actual: float | None
+    n: int | None
+    low: float | None
+    high: float | None
+    target: float
+    expected: float | None
+    attainment: float | None
+    status: str
+    note: str
+
+
 class TargetOut(Schema):
     id: int
     agreement_id: int
@@ -64,6 +82,11 @@ class TargetOut(Schema):
     cadence: str
     period_start: dt.date
     period_end: dt.date
+    current: TargetPeriodOut | None = None
+
+
+class TargetProgressOut(TargetOut):
+    periods: list[TargetPeriodOut]
 
 
 class KpiIn(Schema):

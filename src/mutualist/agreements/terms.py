@@ -14,6 +14,7 @@ from typing import Any
 
 from mutualist.accounts.roles import Role
 from mutualist.agreements.models import Cadence
+from mutualist.agreements.progress import unknown_metric_error
 from mutualist.lib import validate
 from mutualist.lib.errors import ValidationFailed
 
@@ -169,8 +170,8 @@ def clean_kpis(data: Any) -> list[dict[str, Any]]:
         metric_key = str(raw.get("metric_key") or "").strip()
         if len(unit) > 32:
             errors[f"{where}.unit"] = "is over 32 characters; use a short unit such as USD or deals"
-        if len(metric_key) > 64:
-            errors[f"{where}.metric_key"] = "is over 64 characters"
+        if message := unknown_metric_error(metric_key):
+            errors[f"{where}.metric_key"] = message
         kpis.append(
             {
                 "name": name,

@@ -5,6 +5,7 @@ page and the portal)."""
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -16,10 +17,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mutualist.accounts.access import acting_user
-from mutualist.agreements import access, actions, terms
+from mutualist.agreements import access, actions, progress, terms
 from mutualist.agreements.models import Agreement, AgreementType, AgreementVersion, Cadence
 from mutualist.lib.errors import ValidationFailed
-from mutualist.lib.listing import Column, render_filtered_list
+from mutualist.lib.listing import Column, csv_response, render_filtered_list
 from mutualist.partners.access import get_partner_for, partners_visible_to
 
 STATUSES = tuple(Agreement.Status.values)
@@ -174,6 +175,7 @@ def _details(
         "my_role": access.approver_role_of(user, agreement),
         "my_role_label": terms.role_label(user.role) if access.is_staff(user) else "",
         "renewals": terms.RENEWALS,
+        "metric_keys": ", ".join(progress.KPI_METRICS),
         "kpi_lines": "\n".join(
             " | ".join([k["name"], k["target"], k["unit"], k["cadence"], k["metric_key"]]).rstrip(
                 " |"
@@ -344,6 +346,7 @@ def _form_choices() -> dict[str, Any]:
         "types": AgreementType.choices,
         "cadences": Cadence.choices,
         "renewals": terms.RENEWALS,
+        "metrics": progress.metric_choices(),
     }
 
 
@@ -420,12 +423,36 @@ def template_details(request: HttpRequest, template_id: int) -> HttpResponse:
 
 @login_required
 def partner_panel(request: HttpRequest, partner_id: int) -> HttpResponse:
-    """The partner's agreements and targets: a fragment for its page and its portal."""
+    """The partner's agreements and targets, each target with its current review period
+    measured: a fragment for its page and its portal."""
     partner, targets = access.targets_for(request.user, partner_id)
     agreements = (
         access.agreements_visible_to(request.user)
         .filter(partner=partner, status__in=access.SHARED_STATUSES)
         .order_by("-end_on")
     )
-    ctx = {"partner": partner, "targets": targets, "agreements": agreements}
+    today = timezone.localdate()
+    rows = [(t, progress.latest(t, today)) for t in targets.order_by("agreement_id", "name")]
+    ctx = {"partner": partner, "rows": rows, "agreements": agreements}
     return render(request, "agreements/partner_panel.html", ctx)
+
+
+PERIOD_FIELDS = (
+    "start", "end", "running", "actual", "n", "low", "high", "target", "expected", "attainment",
+    "status", "note",
+)  # fmt: skip
+PERIOD_COLUMNS = [Column(name, operator.itemgetter(name)) for name in PERIOD_FIELDS]
+
+
+@login_required
+def target_details(request: HttpRequest, target_id: int) -> HttpResponseBase:
+    """One target, every review period that has begun: actual against target, the verdict,
+    and what each figure rests on. `?format=csv` downloads the periods."""
+    target = access.get_target_for(request.user, target_id)
+    periods = progress.target_progress(target, timezone.localdate())
+    if request.GET.get("format") == "csv":
+        rows = [progress.as_dict(p) for p in periods]
+        return csv_response(rows, PERIOD_COLUMNS, f"target-{target.pk}-periods")
+    metric = progress.KPI_METRICS.get(target.metric_key)
+    ctx = {"t": target, "periods": periods[::-1], "metric": metric}
+    return render(request, "agreements/target.html", ctx)

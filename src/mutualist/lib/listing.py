@@ -34,13 +34,13 @@ class _Echo:
 
 
 def csv_response(
-    rows: QuerySet[Any], columns: list[Column], filename: str
+    rows: QuerySet[Any] | list[Any], columns: list[Column], filename: str
 ) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
     def lines() -> Iterator[str]:
         yield writer.writerow([c.header for c in columns])
-        for row in rows.iterator(chunk_size=2000):
+        for row in rows if isinstance(rows, list) else rows.iterator(chunk_size=2000):
             yield writer.writerow(["" if (v := c.value(row)) is None else v for c in columns])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")

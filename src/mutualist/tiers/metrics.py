@@ -121,8 +121,11 @@ def _utc(day: dt.date, end: bool = False) -> dt.datetime:
     return dt.datetime.combine(day, moment, tzinfo=dt.UTC)
 
 
-def revenue_by_partner(period: Period) -> dict[int, dict[str, float]]:
-    """{partner_id: {sourced_revenue, influenced_revenue}} over deals won in the period.
+def won_deal_kinds(
+    period: Period, partner_id: int | None = None
+) -> dict[tuple[int, int], tuple[str, Decimal]]:
+    """{(partner_id, opportunity_id): ("sourced" | "influenced", amount)} over deals won in the
+    period, for every partner or one.
 
     A partner sourced a deal when it has a sourcing involvement attached within the window;
     it influenced one when it has any other involvement attached no later than the close.
@@ -132,7 +135,11 @@ def revenue_by_partner(period: Period) -> dict[int, dict[str, float]]:
         opportunity__is_won=True,
         opportunity__closed_at__gte=_utc(period.start),
         opportunity__closed_at__lte=_utc(period.end, end=True),
-    ).values_list(
+    )
+    if partner_id is not None:
+        rows = rows.filter(partner_id=partner_id)
+    kinds: dict[tuple[int, int], tuple[str, Decimal]] = {}
+    for partner, opp_id, role, attached, amount, created, closed in rows.values_list(
         "partner_id",
         "opportunity_id",
         "role",
@@ -140,22 +147,25 @@ def revenue_by_partner(period: Period) -> dict[int, dict[str, float]]:
         "opportunity__amount",
         "opportunity__created_at",
         "opportunity__closed_at",
-    )
-    kinds: dict[tuple[int, int], tuple[str, Decimal]] = {}
-    for partner_id, opp_id, role, attached, amount, created, closed in rows:
+    ):
         if closed is None or attached > closed:
             continue  # attached after the win: never credited
         sourced = role in SOURCING_ROLES and attached <= created + SOURCING_WINDOW
-        previous = kinds.get((partner_id, opp_id))
+        previous = kinds.get((partner, opp_id))
         if previous is None or (sourced and previous[0] != "sourced"):
-            kinds[(partner_id, opp_id)] = (
+            kinds[(partner, opp_id)] = (
                 "sourced" if sourced else "influenced",
                 amount or Decimal(0),
             )
+    return kinds
+
+
+def revenue_by_partner(period: Period) -> dict[int, dict[str, float]]:
+    """{partner_id: {sourced_revenue, influenced_revenue}} over deals won in the period."""
     totals: dict[int, dict[str, float]] = defaultdict(
         lambda: {"sourced_revenue": 0.0, "influenced_revenue": 0.0}
     )
-    for (partner_id, _), (kind, amount) in kinds.items():
+    for (partner_id, _), (kind, amount) in won_deal_kinds(period).items():
         totals[partner_id][f"{kind}_revenue"] += float(amount)
     return dict(totals)
 
