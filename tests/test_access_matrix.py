@@ -199,6 +199,7 @@ SAMPLE = {
     "opted_in": True,
     "overturn": False,
     "name": "Renamed",
+    "changes": {},
 }
 
 

@@ -33,7 +33,8 @@ def run_sweep(args: argparse.Namespace) -> int:
     console.print(
         f"Registrations: {done['expired']} expired, {done['reminded']} reminded. "
         f"Lead offers: {rerouted} past their answer time, re-routed. "
-        f"Agreements: {agreements.reminded} reminded, {agreements.expired} expired. "
+        f"Agreements: {agreements.reminded} reminded, {agreements.expired} expired, "
+        f"{agreements.renewed} renewed themselves. "
         f"Onboarding: {overdue_tasks} overdue tasks told to their owners."
     )
     return 0

@@ -505,6 +505,66 @@ def terminate(actor: User, agreement: Agreement, reason: str) -> Agreement:
     return agreement
 
 
+RENEWABLE = (Status.SIGNED, Status.EXPIRED)
+
+
+@transaction.atomic
+def renew(actor: User, agreement: Agreement, title: str = "") -> Agreement:
+    """A draft renewing the agreement: its current terms, responsibilities and KPIs, starting
+    the day after it ends for another term, under the template's approvers of today. It goes
+    through review and sign-off like any draft; the one it renews runs on until its end."""
+    access.require_can_edit(actor, agreement.partner)
+    agreement = _locked(agreement)
+    if agreement.status not in RENEWABLE:
+        raise ValidationFailed(
+            {
+                "status": f"is {agreement.get_status_display().lower()}; only a signed or "
+                "expired agreement can be renewed (amend a draft or one in review instead)"
+            }
+        )
+    version = current_version(agreement)
+    if version.terms.get("renewal") == "none":
+        raise ValidationFailed(
+            {"terms.renewal": "says this agreement does not renew; draft a new agreement instead"}
+        )
+    if live := agreement.renewals.exclude(status=Status.TERMINATED).first():
+        raise Conflict(f"Already renewed by agreement #{live.pk} ({live.title}); open that one.")
+    title = title.strip() or agreement.title
+    if message := validate.text_error(title, 200, required=True):
+        raise ValidationFailed({"title": message})
+    start, now, template = (
+        agreement.end_on + dt.timedelta(days=1),
+        timezone.now(),
+        agreement.template,
+    )
+    renewal = Agreement.objects.create(
+        partner=agreement.partner,
+        template=template,
+        title=title,
+        agreement_type=agreement.agreement_type,
+        start_on=start,
+        end_on=end_of_term(start, int(version.terms.get("term_months") or 12)),
+        renewal_notice_days=agreement.renewal_notice_days,
+        required_approvals=template.required_approvals,
+        coverage=template.coverage,
+        renews=agreement,
+        created_at=now,
+        created_by=actor,
+    )
+    AgreementVersion.objects.create(
+        agreement=renewal,
+        number=1,
+        terms=version.terms,
+        responsibilities=version.responsibilities,
+        kpis=version.kpis,
+        note=f"Renewal of agreement #{agreement.pk} (version {version.number})",
+        created_at=now,
+        created_by=actor,
+    )
+    record(actor, "agreement.renew", renewal, after={**snapshot(renewal), "renews": agreement.pk})
+    return renewal
+
+
 # --- the sweep -------------------------------------------------------------------------------
 
 
@@ -512,6 +572,7 @@ def terminate(actor: User, agreement: Agreement, reason: str) -> Agreement:
 class SweepResult:
     reminded: int
     expired: int
+    renewed: int = 0
 
 
 def expiring(today: dt.date) -> QuerySet[Agreement]:
@@ -532,9 +593,50 @@ def reminders(now: dt.datetime | None = None) -> SweepResult:
     for agreement in expiring(today):
         if agreement.end_on - dt.timedelta(days=agreement.renewal_notice_days) <= today:
             reminded += _remind(agreement, today)
+    renewed = 0
     for agreement in Agreement.objects.filter(status=Status.SIGNED, end_on__lt=today):
-        expired += _expire(agreement)
-    return SweepResult(reminded, expired)
+        if _renews_itself(agreement):
+            renewed += _auto_renew(agreement, today)
+        else:
+            expired += _expire(agreement)
+    return SweepResult(reminded, expired, renewed)
+
+
+def _renews_itself(agreement: Agreement) -> bool:
+    """Terms say "auto" and nobody drafted a renewal to renegotiate it."""
+    return current_version(agreement).terms.get("renewal") == "auto" and not (
+        agreement.renewals.exclude(status=Status.TERMINATED).exists()
+    )
+
+
+@transaction.atomic
+def _auto_renew(agreement: Agreement, today: dt.date) -> int:
+    """Roll an auto-renewing agreement over for further terms until it runs past today; its
+    targets run on with it (same KPIs, new review periods)."""
+    agreement = _locked(agreement)
+    if agreement.status != Status.SIGNED or agreement.end_on >= today:
+        return 0
+    before = agreement.end_on
+    months = int(current_version(agreement).terms.get("term_months") or 12)
+    while agreement.end_on < today:
+        agreement.end_on = end_of_term(agreement.end_on + dt.timedelta(days=1), months)
+    agreement.save(update_fields=["end_on"])
+    agreement.targets.update(period_end=agreement.end_on)
+    notify(
+        deciders_for(agreement.partner),
+        "agreement.renewed",
+        f"{agreement.title} with {agreement.partner.name} renewed itself until "
+        f"{agreement.end_on} (its terms say auto-renewal).",
+        _url(agreement),
+    )
+    record(
+        None,
+        "agreement.auto_renew",
+        agreement,
+        before={"end_on": before},
+        after={"end_on": agreement.end_on},
+    )
+    return 1
 
 
 @transaction.atomic

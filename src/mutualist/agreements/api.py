@@ -1,5 +1,6 @@
-"""Agreements over HTTP: read them and their diffs, sign off (in the caller's approver role),
-and read a partner's targets."""
+"""Agreements over HTTP: draft, edit, submit, sign off (in the caller's approver role),
+terminate and renew them, read them and their diffs, and read a partner's targets with their
+progress per review period."""
 
 from __future__ import annotations
 
@@ -18,13 +19,18 @@ from mutualist.agreements.schemas import (
     AgreementOut,
     ApproveIn,
     DiffOut,
+    DraftIn,
+    EditIn,
+    RenewIn,
     TargetOut,
     TargetProgressOut,
     TemplateIn,
     TemplateOut,
+    TerminateIn,
 )
 from mutualist.agreements.views import filtered
 from mutualist.lib.pagination import PagePagination
+from mutualist.partners.access import get_partner_for
 
 router = Router(tags=["agreements"])
 
@@ -134,6 +140,52 @@ def diff(
         "to_version": new_number,
         "changes": [c.__dict__ for c in changes],
     }
+
+
+@router.post("/agreements", response={201: AgreementOut})
+def draft(request: HttpRequest, payload: DraftIn) -> Any:
+    """Draft an agreement with a partner from a template (version 1 holds its defaults)."""
+    user = acting_user(request)
+    if not access.is_staff(user):
+        raise Http404("No such page.")
+    partner = get_partner_for(user, payload.partner_id)
+    template = access.get_template_for(user, payload.template_id)
+    agreement = actions.draft(
+        user, partner, template, payload.title, payload.start_on, payload.renewal_notice_days
+    )
+    return Status(201, present(agreement))
+
+
+@router.post("/agreements/{agreement_id}/versions", response={201: AgreementOut})
+def edit(request: HttpRequest, agreement_id: int, payload: EditIn) -> Any:
+    """Save changes as a new version; sign-offs whose fields changed are reset."""
+    agreement = access.get_agreement_for(request.user, agreement_id)
+    actions.edit(acting_user(request), agreement, payload.changes, payload.note, payload.based_on)
+    agreement.refresh_from_db()
+    return Status(201, present(agreement))
+
+
+@router.post("/agreements/{agreement_id}/submission", response=AgreementOut)
+def submit(request: HttpRequest, agreement_id: int) -> Any:
+    """Send a draft for sign-off; the approvers are told."""
+    agreement = access.get_agreement_for(request.user, agreement_id)
+    return present(actions.submit(acting_user(request), agreement))
+
+
+@router.post("/agreements/{agreement_id}/termination", response=AgreementOut)
+def terminate(request: HttpRequest, agreement_id: int, payload: TerminateIn) -> Any:
+    """End the agreement now, with the reason; its targets stop being tracked."""
+    agreement = access.get_agreement_for(request.user, agreement_id)
+    return present(actions.terminate(acting_user(request), agreement, payload.reason))
+
+
+@router.post("/agreements/{agreement_id}/renewal", response={201: AgreementOut})
+def renew(request: HttpRequest, agreement_id: int, payload: RenewIn) -> Any:
+    """Draft the renewal of a signed or expired agreement: its current terms, responsibilities
+    and KPIs from the day after it ends, for another term. 409 if it was renewed already; 400
+    if its terms say it does not renew."""
+    agreement = access.get_agreement_for(request.user, agreement_id)
+    return Status(201, present(actions.renew(acting_user(request), agreement, payload.title)))
 
 
 @router.post("/agreements/{agreement_id}/approvals", response={201: AgreementOut})

@@ -77,6 +77,10 @@ class Agreement(models.Model):
     signed_at = models.DateTimeField(null=True, blank=True)
     terminated_at = models.DateTimeField(null=True, blank=True)
     termination_reason = models.CharField(max_length=500, blank=True)
+    # The agreement this one renews (drafted from its terms to start the day after it ends).
+    renews = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="renewals"
+    )
     # The end date a renewal reminder went out for: one reminder per end date.
     reminded_for = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField()

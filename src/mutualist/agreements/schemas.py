@@ -31,6 +31,7 @@ class AgreementOut(Schema):
     responsibilities: dict[str, list[str]]
     kpis: list[dict[str, str]]
     approvals: list[ApprovalOut]
+    renews_id: int | None = None
 
 
 class FieldChangeOut(Schema):
@@ -45,6 +46,33 @@ class DiffOut(Schema):
     from_version: int
     to_version: int
     changes: list[FieldChangeOut]
+
+
+class DraftIn(Schema):
+    partner_id: int
+    template_id: int
+    title: str
+    start_on: str
+    renewal_notice_days: int = 60
+
+
+class EditIn(Schema):
+    """The fields to change (`terms`, `responsibilities`, `kpis`; others keep their value), a
+    note, and the version you edited (409 if a newer one was saved since)."""
+
+    changes: dict[str, Any]
+    note: str = ""
+    based_on: int | None = None
+
+
+class TerminateIn(Schema):
+    reason: str
+
+
+class RenewIn(Schema):
+    """The renewal's title; blank keeps the renewed agreement's."""
+
+    title: str = ""
 
 
 class ApproveIn(Schema):

@@ -172,6 +172,10 @@ def _details(
         "is_staff": access.is_staff(user),
         "can_edit": access.can_edit(user, agreement.partner)
         and agreement.status in actions.EDITABLE,
+        "can_renew": access.can_edit(user, agreement.partner)
+        and agreement.status in actions.RENEWABLE
+        and not agreement.renewals.exclude(status=Agreement.Status.TERMINATED).exists(),
+        "renewed_by": access.agreements_visible_to(user).filter(renews=agreement),
         "my_role": access.approver_role_of(user, agreement),
         "my_role_label": terms.role_label(user.role) if access.is_staff(user) else "",
         "renewals": terms.RENEWALS,
@@ -247,6 +251,7 @@ ACTIONS = {
     "submit": lambda u, a, p: actions.submit(u, a),
     "approve": lambda u, a, p: actions.approve(u, a, _version_number(p.get("version"))),
     "terminate": lambda u, a, p: actions.terminate(u, a, p.get("reason", "")),
+    "renew": lambda u, a, p: actions.renew(u, a, p.get("title", "")),
 }
 
 
@@ -257,11 +262,12 @@ def agreement_act(request: HttpRequest, agreement_id: int, action: str) -> HttpR
     if action not in ACTIONS:
         raise Http404("No such action.")
     try:
-        ACTIONS[action](acting_user(request), agreement, request.POST)
+        result = ACTIONS[action](acting_user(request), agreement, request.POST)
     except ValidationFailed as exc:
         agreement.refresh_from_db()
         return _details(request, agreement, exc.errors)
-    return redirect("agreement-details", agreement.pk)
+    # Renewing drafts another agreement: go to it.
+    return redirect("agreement-details", result.pk if action == "renew" else agreement.pk)
 
 
 @login_required
