@@ -86,7 +86,7 @@ REFERRAL: dict[str, Any] = {
         {
             "name": "Qualified referrals",
             "metric_key": "leads_referred",
-            "target": "12",
+            "target": "5",
             "unit": "referrals",
             "cadence": "quarterly",
         },
