@@ -1,5 +1,5 @@
 """In a browser: the legal, finance and operations approvers each sign off Acme's agreement;
-it shows Signed and Acme's targets appear for Acme's people."""
+it shows Signed, Acme's targets appear for Acme's people, each with its review periods."""
 
 from __future__ import annotations
 
@@ -43,3 +43,8 @@ def test_approving_an_agreement_through_all_sign_offs(
     targets = page.get_by_test_id("partner-targets").inner_text()
     assert "Sourced pipeline" in targets and "500000.00" in targets
     assert "Certified sellers" in targets
+    # the target's own page: each review period with actual against target
+    page.get_by_role("link", name="Sourced pipeline").click()
+    periods = page.get_by_test_id("target-periods").inner_text()
+    assert "2026-01-01 \u2013 2026-03-31" in periods  # the first quarter of the agreement
+    assert "Sourced pipeline created" in page.get_by_test_id("target-metric").inner_text()
