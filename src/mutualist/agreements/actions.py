@@ -202,31 +202,46 @@ def draft(
         notice = 60
     if errors or start is None:
         raise ValidationFailed(errors)
-    now = timezone.now()
-    agreement = Agreement.objects.create(
-        partner=partner,
-        template=template,
-        title=title,
-        agreement_type=template.agreement_type,
-        start_on=start,
-        end_on=end_of_term(start, template.terms["term_months"]),
-        renewal_notice_days=notice,
-        required_approvals=template.required_approvals,
-        coverage=template.coverage,
-        created_at=now,
-        created_by=actor,
+    agreement = _create(
+        actor,
+        Agreement(
+            partner=partner,
+            template=template,
+            title=title,
+            agreement_type=template.agreement_type,
+            start_on=start,
+            end_on=end_of_term(start, template.terms["term_months"]),
+            renewal_notice_days=notice,
+        ),
+        template,
+        f"Drafted from template {template.name!r}",
     )
+    record(actor, "agreement.draft", agreement, after=snapshot(agreement))
+    return agreement
+
+
+def _create(
+    actor: User,
+    agreement: Agreement,
+    content: AgreementTemplate | AgreementVersion,
+    note: str,
+) -> Agreement:
+    """Save a new agreement under its template's approvers of today, with version 1 holding
+    `content`'s terms, responsibilities and KPIs (a template's, or the version it renews)."""
+    agreement.required_approvals = agreement.template.required_approvals
+    agreement.coverage = agreement.template.coverage
+    agreement.created_at, agreement.created_by = timezone.now(), actor
+    agreement.save()
     AgreementVersion.objects.create(
         agreement=agreement,
         number=1,
-        terms=template.terms,
-        responsibilities=template.responsibilities,
-        kpis=template.kpis,
-        note=f"Drafted from template {template.name!r}",
-        created_at=now,
+        terms=content.terms,
+        responsibilities=content.responsibilities,
+        kpis=content.kpis,
+        note=note,
+        created_at=agreement.created_at,
         created_by=actor,
     )
-    record(actor, "agreement.draft", agreement, after=snapshot(agreement))
     return agreement
 
 
@@ -532,34 +547,21 @@ def renew(actor: User, agreement: Agreement, title: str = "") -> Agreement:
     title = title.strip() or agreement.title
     if message := validate.text_error(title, 200, required=True):
         raise ValidationFailed({"title": message})
-    start, now, template = (
-        agreement.end_on + dt.timedelta(days=1),
-        timezone.now(),
-        agreement.template,
-    )
-    renewal = Agreement.objects.create(
-        partner=agreement.partner,
-        template=template,
-        title=title,
-        agreement_type=agreement.agreement_type,
-        start_on=start,
-        end_on=end_of_term(start, int(version.terms.get("term_months") or 12)),
-        renewal_notice_days=agreement.renewal_notice_days,
-        required_approvals=template.required_approvals,
-        coverage=template.coverage,
-        renews=agreement,
-        created_at=now,
-        created_by=actor,
-    )
-    AgreementVersion.objects.create(
-        agreement=renewal,
-        number=1,
-        terms=version.terms,
-        responsibilities=version.responsibilities,
-        kpis=version.kpis,
-        note=f"Renewal of agreement #{agreement.pk} (version {version.number})",
-        created_at=now,
-        created_by=actor,
+    start = agreement.end_on + dt.timedelta(days=1)
+    renewal = _create(
+        actor,
+        Agreement(
+            partner=agreement.partner,
+            template=agreement.template,
+            title=title,
+            agreement_type=agreement.agreement_type,
+            start_on=start,
+            end_on=end_of_term(start, int(version.terms.get("term_months") or 12)),
+            renewal_notice_days=agreement.renewal_notice_days,
+            renews=agreement,
+        ),
+        version,
+        f"Renewal of agreement #{agreement.pk} (version {version.number})",
     )
     record(actor, "agreement.renew", renewal, after={**snapshot(renewal), "renews": agreement.pk})
     return renewal
