@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from mutualist.crm.choices import AccountLifecycle
 from mutualist.crm.models import Account
 from mutualist.overlaps.keys import domain_key, name_key
@@ -28,9 +30,12 @@ class Identity:
 
 def find_companies(identity: Identity, limit: int = 20) -> list[int]:
     """By registrable domain when there is one; otherwise by name key and country (a company
-    whose country is unknown counts). Different domains are different companies."""
+    whose country is unknown counts). Different domains are different companies, unless the
+    registry records one as another domain of the company."""
     if identity.domain:
-        found = Company.objects.filter(domain=identity.domain)
+        found = Company.objects.filter(
+            Q(domain=identity.domain) | Q(aliases__domain=identity.domain)
+        ).distinct()
     else:
         found = Company.objects.filter(
             name_key=identity.name_key, country__in=[identity.country, ""]

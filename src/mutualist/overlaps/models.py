@@ -39,6 +39,22 @@ class Company(models.Model):
         return self.name
 
 
+class CompanyDomain(models.Model):
+    """Another registrable domain of a company (a brand, a country site, an acquired business):
+    an account or partner record with it is that company, exactly. Added when an operator merges
+    two companies, or by hand in the admin."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="aliases")
+    domain = models.CharField(max_length=253, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
 class MatchFields(models.Model):
     """How a record was resolved to its company: the engine's confidence tier and reason."""
 

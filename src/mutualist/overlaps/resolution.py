@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from mutualist.crm.models import Account
 from mutualist.matching.blind import blind_tokens, match_tokens
@@ -20,7 +21,7 @@ from mutualist.matching.domains import normalize_domain
 from mutualist.matching.match import match_accounts
 from mutualist.matching.records import ACCOUNT_COLUMNS
 from mutualist.overlaps.keys import name_key
-from mutualist.overlaps.models import AccountResolution, Company
+from mutualist.overlaps.models import AccountResolution, Company, CompanyDomain
 
 Progress = Callable[[str, float], None]
 
@@ -54,14 +55,40 @@ def registry_table(company_ids: Iterable[int] | None = None) -> pa.Table:
     return accounts_table((str(pk), n, d, c, r) for pk, n, d, c, r in rows.iterator())
 
 
+def alias_index() -> dict[str, int]:
+    """Every recorded other domain of a company → the company id (extra exact keys)."""
+    return dict(CompanyDomain.objects.values_list("domain", "company_id"))
+
+
+def alias_links(records: pa.Table) -> dict[str, Link]:
+    """Records whose registrable domain is another domain of a registry company: that company,
+    exactly (the matcher sees one domain per company)."""
+    aliases = alias_index()
+    if not aliases:
+        return {}
+    links: dict[str, Link] = {}
+    for record_id, raw in zip(
+        records["id"].to_pylist(), records["domain"].to_pylist(), strict=True
+    ):
+        domain = normalize_domain(raw)
+        if domain in aliases:
+            reason = f"domain {domain} is another domain of the company"
+            links[record_id] = Link(aliases[domain], "exact", reason)
+    return links
+
+
 def match_to_registry(
     records: pa.Table, registry: pa.Table, progress: Progress | None = None
 ) -> dict[str, Link]:
     """Each record id that matches a company → the company, the tier and the reason."""
-    if records.num_rows == 0 or registry.num_rows == 0:
+    if records.num_rows == 0:
         return {}
+    links = alias_links(records)
+    if links:
+        records = records.filter(pc.invert(pc.is_in(records["id"], pa.array(list(links)))))
+    if records.num_rows == 0 or registry.num_rows == 0:
+        return links
     pairs = match_accounts(registry, records, progress=progress).to_pylist()
-    links: dict[str, Link] = {}
     rank = {"exact": 0, "high": 1, "medium": 2}
     for pair in sorted(pairs, key=lambda p: (rank.get(p["confidence"], 9), -p["score"])):
         links.setdefault(
