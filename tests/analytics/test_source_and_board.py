@@ -49,7 +49,32 @@ def test_board_contract(small_eco: Ecosystem, small: Tables) -> None:
         assert {"value", "low", "high", "n"} <= set(cmp[name])
     for key in ("nrr", "grr", "logo_churn"):
         assert {"partner_attached", "unattached", "partner_attached_vs_unattached"} <= set(res[key])
+        assert res[key]["stratified_by"] == ["size_band", "start_mrr_tertile"]
+    for key, names in (
+        ("nrr", {"difference", "adjusted"}),
+        ("grr", {"difference", "adjusted"}),
+        ("logo_churn", {"difference", "adjusted", "adjusted_odds_ratio"}),
+    ):
+        assert set(res[key]["partner_attached_vs_unattached"]) == names
+    cycle = res["cycle_days"]["partner_vs_unattributed"]
+    assert set(cycle) == {"hazard_ratio", "adjusted_hazard_ratio"}
+    assert res["cycle_days"]["stratified_by"] == ["size_band", "industry"]
     assert {"partner_referral", "cold_outbound"} <= set(res["lead_conversion_days"])
+    leads = res["lead_conversion_days"]["partner_referral_vs_cold_outbound"]
+    assert set(leads) == {"conversion_rate_difference", "hazard_ratio", "adjusted_hazard_ratio"}
+    # Every partner comparison is labelled observational (or says why it has no value).
+    comparisons = [
+        *cmp.values(),
+        *cycle.values(),
+        *leads.values(),
+        *(
+            v
+            for k in ("nrr", "grr", "logo_churn")
+            for v in res[k]["partner_attached_vs_unattached"].values()
+        ),
+    ]
+    for est in comparisons:
+        assert "observational" in est.get("note", "") or est["value"] is None
     assert {"blended", "partner"} <= set(res["cac"])
     assert res["win_rate"]["sourced"]["closed"] >= res["win_rate"]["sourced"]["won"]
 

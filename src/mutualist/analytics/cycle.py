@@ -4,6 +4,11 @@ Open deals are right-censored at the as-of date instead of dropped (dropping the
 cycle times short). "Time to any close" is a Kaplan-Meier curve; "time to a win" treats a
 loss as a competing event (Aalen-Johansen cumulative incidence), because 1 - KM with
 losses censored would overstate the chance of winning.
+
+Partner vs unattributed: hazard ratios of closing from Cox models (statsmodels PHReg),
+unadjusted and stratified by size band and industry. Partners attach to large deals, which
+close slowly, so the naive ratio can hide (or reverse) a within-segment speed-up; a
+Simpson warning says so. Both are observational.
 """
 
 from __future__ import annotations
@@ -12,18 +17,23 @@ from collections import defaultdict
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 
-from .attribution import AttributionRules
+from .attribution import UNATTRIBUTED, AttributionRules
+from .estimate import OBSERVATIONAL, Estimate
 from .groups import GROUPS, with_partner_group
 from .period import DateLike, Period
 from .schema import Tables
 from .snapshot import Snapshot, as_snapshot, in_range, rows
+from .stats import simpson_warning
 from .survival import (
     CENSORED,
     COMPETING,
     EVENT,
     EventCounts,
+    SurvivalCell,
     aalen_johansen,
+    cox_hazard_ratio,
     kaplan_meier,
     km_median,
     value_at,
@@ -31,17 +41,24 @@ from .survival import (
 
 HORIZONS = (90, 180, 365)
 OUTCOMES = ("open", "won", "lost")
+# The Cox model compares deals within these account attributes (each combination its own
+# baseline hazard); deals whose account lacks one fall in an "unknown" level.
+STRATA = ("size_band", "industry")
+UNKNOWN = "unknown"
 
 
-def outcome_counts(snap: Snapshot, period: Period) -> tuple[dict[str, list[Any]], int]:
-    """Per group: (days, outcome, count) rows; plus deals with close before create."""
+def _timed(snap: Snapshot, period: Period) -> ir.Table:
+    """Deals created in the period with ``days`` to close (or to as-of) and ``outcome``."""
     opp = snap.opportunities
     cohort = opp.filter(in_range(opp.created_at, period.lo, period.hi))
     end = ibis.ifelse(cohort.is_closed, cohort.closed_at.date(), ibis.literal(snap.as_of))
     outcome = ibis.cases((cohort.is_won, "won"), (cohort.is_closed, "lost"), else_="open")
-    timed = with_partner_group(
-        cohort.mutate(days=end.delta(cohort.created_at.date(), unit="day"), outcome=outcome)
-    )
+    return cohort.mutate(days=end.delta(cohort.created_at.date(), unit="day"), outcome=outcome)
+
+
+def outcome_counts(snap: Snapshot, period: Period) -> tuple[dict[str, list[Any]], int]:
+    """Per group: (days, outcome, count) rows; plus deals with close before create."""
+    timed = with_partner_group(_timed(snap, period))
     agg = timed.group_by(["grp", "days", "outcome"]).agg(count=timed.count())
     out: dict[str, list[Any]] = defaultdict(list)
     negative = 0
@@ -75,6 +92,39 @@ def _group(rows_: list[Any]) -> dict[str, Any]:
     }
 
 
+def survival_cells(snap: Snapshot, period: Period) -> list[SurvivalCell]:
+    """(partner?, stratum, days, closed?) counts of partner and unattributed deals; a
+    deal closing before it was created has no duration and is left out (as above)."""
+    timed = _timed(snap, period)
+    keyed = timed.mutate(
+        is_partner=timed.bucket != UNATTRIBUTED,
+        closed=timed.outcome != "open",
+        stratum=ibis.literal("|").join([timed[c].fill_null(UNKNOWN) for c in STRATA]),
+    )
+    agg = keyed.group_by(["is_partner", "stratum", "days", "closed"]).agg(count=keyed.count())
+    return [
+        SurvivalCell(bool(r["is_partner"]), r["stratum"], float(r["days"]), r["closed"], r["count"])
+        for r in rows(agg)
+        if r["days"] is not None and r["days"] >= 0
+    ]
+
+
+def partner_comparison(cells: list[SurvivalCell]) -> dict[str, Estimate]:
+    """Hazard ratios of closing, partner / unattributed (> 1: partner deals close sooner)."""
+    labels = ("partner", "unattributed")
+    naive = cox_hazard_ratio(cells, stratified=False, labels=labels)
+    adjusted = cox_hazard_ratio(
+        cells, stratified=True, labels=labels, adjusted_for=" x ".join(STRATA)
+    )
+    warning = simpson_warning(
+        naive, adjusted, "size-band and industry-adjusted", null=1.0, what="hazard ratios"
+    )
+    return {
+        "hazard_ratio": naive.with_note(OBSERVATIONAL).with_warning(warning),
+        "adjusted_hazard_ratio": adjusted.with_note(OBSERVATIONAL).with_warning(warning),
+    }
+
+
 def cycle_days(
     tables: Tables | Snapshot,
     period: Period,
@@ -84,6 +134,8 @@ def cycle_days(
     snap = as_snapshot(tables, as_of, rules)
     counts, negative = outcome_counts(snap, period)
     out: dict[str, Any] = {g: _group(counts.get(g, [])) for g in GROUPS}
+    out["partner_vs_unattributed"] = partner_comparison(survival_cells(snap, period))
+    out["stratified_by"] = list(STRATA)
     out["definition"] = (
         "calendar days created -> closed for deals created in the period; open deals "
         "censored at the as-of date"

@@ -5,6 +5,11 @@ converted"). Because most leads never convert, the KM median is often "not reach
 curve still answers "what share converts within 30/60/90 days". The median days among
 leads that did convert is reported for leads old enough (``mature_days``) that their
 conversions are in, since young cohorts only show their fastest conversions.
+
+Partner referral vs cold outbound: a Cox hazard ratio of converting (statsmodels PHReg).
+Leads carry no segment, size band, country or industry in the schema (no account either),
+so no adjusted version can be made: ``adjusted_hazard_ratio`` says so instead of inventing
+one. Both are observational.
 """
 
 from __future__ import annotations
@@ -17,15 +22,28 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from .estimate import Estimate
+from .estimate import NOT_ENOUGH_DATA, OBSERVATIONAL, Estimate
 from .period import DateLike, Period, day_start
 from .schema import Tables
 from .snapshot import Snapshot, as_snapshot, in_range, rows
 from .stats import difference, median_from_ranks, proportion, ranks_needed
-from .survival import CENSORED, EVENT, EventCounts, kaplan_meier, km_median, value_at
+from .survival import (
+    CENSORED,
+    EVENT,
+    EventCounts,
+    SurvivalCell,
+    cox_hazard_ratio,
+    kaplan_meier,
+    km_median,
+    value_at,
+)
 
 SOURCES = ("partner_referral", "cold_outbound")
 HORIZONS = (30, 60, 90)
+NO_ADJUSTMENT = (
+    f"{NOT_ENOUGH_DATA}: no adjustment possible; leads carry no segment, size band, "
+    "country, industry or account in the schema, so the lead mix cannot be adjusted for"
+)
 
 
 def _timed(snap: Snapshot, period: Period) -> ir.Table:
@@ -84,6 +102,22 @@ def _group(events: list[tuple[float, int, int]]) -> dict[str, Any]:
     }
 
 
+def hazard_ratios(events: dict[str, list[tuple[float, int, int]]]) -> dict[str, Estimate]:
+    """Conversion hazard ratio partner referral / cold outbound (> 1: partner leads
+    convert sooner), and the adjusted slot, which the schema cannot fill."""
+    cells = [
+        SurvivalCell(source == SOURCES[0], "", days, kind == EVENT, count)
+        for source in SOURCES
+        for days, kind, count in events.get(source, [])
+    ]
+    naive = cox_hazard_ratio(cells, stratified=False, labels=SOURCES)
+    n = sum(c.count for c in cells)
+    return {
+        "hazard_ratio": naive.with_note(OBSERVATIONAL),
+        "adjusted_hazard_ratio": Estimate.missing(n=n, method="none", note=NO_ADJUSTMENT),
+    }
+
+
 def lead_conversion(
     tables: Tables | Snapshot,
     period: Period,
@@ -103,7 +137,10 @@ def lead_conversion(
         out[source] = group
     a, b = out[SOURCES[0]]["conversion_rate"], out[SOURCES[1]]["conversion_rate"]
     out["partner_referral_vs_cold_outbound"] = {
-        "conversion_rate_difference": difference(a.count or 0, a.n, b.count or 0, b.n)
+        "conversion_rate_difference": difference(a.count or 0, a.n, b.count or 0, b.n).with_note(
+            OBSERVATIONAL
+        ),
+        **hazard_ratios(events),
     }
     out["definition"] = (
         "calendar days created -> converted; unconverted leads censored at the as-of date"

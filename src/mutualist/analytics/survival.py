@@ -8,15 +8,16 @@ cumulative incidence) and the tests check them against lifelines on raw data.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from statsmodels.duration.hazard_regression import PHReg
 
-from .estimate import LEVEL, Estimate
-from .stats import z_value
+from .estimate import LEVEL, NOT_ENOUGH_DATA, Estimate
+from .stats import MIN_EVENTS_PER_GROUP, guarded_fit, log_effect, z_value
 
 FloatArray = npt.NDArray[np.float64]
 CENSORED, EVENT, COMPETING = 0, 1, 2
@@ -176,3 +177,88 @@ def value_at(
     if t > curve.times[-1] and counts.censored[-1] > 0:
         return Estimate.missing(n=counts.n, method=method, note=BEYOND_FOLLOW_UP)
     return Estimate(*point, n=counts.n, method=method)
+
+
+@dataclass(frozen=True)
+class SurvivalCell:
+    """``count`` subjects of one group and stratum with the same time and outcome
+    (event, or censored): the aggregated rows a Cox model is fitted to."""
+
+    exposed: bool
+    stratum: str
+    time: float
+    event: bool
+    count: int
+
+
+def _usable_strata(cells: Sequence[SurvivalCell]) -> set[str]:
+    """Strata holding both groups: in a stratified Cox model the others say nothing about
+    the group effect (each stratum has its own baseline hazard)."""
+    seen: dict[str, set[bool]] = {}
+    for c in cells:
+        seen.setdefault(c.stratum, set()).add(c.exposed)
+    return {k for k, groups in seen.items() if len(groups) == 2}
+
+
+def cox_hazard_ratio(
+    cells: Sequence[SurvivalCell],
+    stratified: bool,
+    level: float = LEVEL,
+    labels: tuple[str, str] = ("exposed", "control"),
+    adjusted_for: str = "",
+) -> Estimate:
+    """Hazard ratio exposed / control from a Cox model (statsmodels ``PHReg``, Efron ties)
+    with the group as its only covariate, stratified by ``SurvivalCell.stratum`` when
+    ``stratified`` (each stratum gets its own baseline hazard: the comparison is made
+    within strata, with no proportional-hazards assumption across them). Wald interval.
+
+    HR > 1: the exposed group has the event sooner. "Not enough data" with the reason when
+    a group has fewer than 5 events, or the fit fails, diverges or separates.
+    """
+    how = f", stratified by {adjusted_for}" if stratified else ", unadjusted"
+    method = f"Cox proportional hazards (statsmodels PHReg, Efron ties){how}; Wald interval"
+    cells = [c for c in cells if c.count > 0 and c.time >= 0]
+    n_all = sum(c.count for c in cells)
+    if stratified:
+        usable = _usable_strata(cells)
+        kept = [c for c in cells if c.stratum in usable]
+    else:
+        kept = [replace(c, stratum="") for c in cells]
+    # A fixed row order: every engine returns the same aggregates in its own order, and
+    # the fit must not depend on it.
+    kept.sort(key=lambda c: (c.stratum, c.exposed, c.time, c.event))
+    n = sum(c.count for c in kept)
+    reason = _too_few_events(kept, labels)
+    if reason is not None:
+        return Estimate.missing(n=n_all, method=method, note=f"{NOT_ENOUGH_DATA}: {reason}")
+    counts = np.array([c.count for c in kept])
+    time = np.repeat(np.array([c.time for c in kept], dtype=float), counts)
+    status = np.repeat(np.array([float(c.event) for c in kept]), counts)
+    exog = np.repeat(np.array([float(c.exposed) for c in kept]), counts).reshape(-1, 1)
+    strata = np.repeat(np.array([c.stratum for c in kept]), counts) if stratified else None
+    model = PHReg(time, exog, status=status, strata=strata, ties="efron")
+    res, reason = guarded_fit(model.fit)
+    effect = None
+    if res is not None:
+        effect, reason = log_effect(float(res.params[0]), float(res.bse[0]), level)
+    if effect is None:
+        return Estimate.missing(n=n_all, method=method, note=f"{NOT_ENOUGH_DATA}: {reason}")
+    events = int(status.sum())
+    est = Estimate(*effect, n=n, count=events, method=method, level=level)
+    if n < n_all:
+        left_out = sorted({c.stratum for c in cells} - {c.stratum for c in kept})
+        est = est.with_note(
+            f"strata without both groups left out: {left_out} ({1 - n / n_all:.1%} of rows)"
+        )
+    return est
+
+
+def _too_few_events(cells: Sequence[SurvivalCell], labels: tuple[str, str]) -> str | None:
+    for exposed, label in zip((True, False), labels, strict=True):
+        events = sum(c.count for c in cells if c.exposed == exposed and c.event)
+        if events < MIN_EVENTS_PER_GROUP:
+            return (
+                f"{label}: {events} events where both groups can be compared; the model "
+                f"needs at least {MIN_EVENTS_PER_GROUP} per group"
+            )
+    return None

@@ -17,7 +17,14 @@ from .groups import GROUPS
 from .period import DateLike, Period
 from .schema import Tables
 from .snapshot import Snapshot, as_snapshot, in_range, rows
-from .stats import Stratum, difference, proportion, ratio, standardized_difference
+from .stats import (
+    Stratum,
+    difference,
+    proportion,
+    ratio,
+    simpson_warning,
+    standardized_difference,
+)
 
 Counts = dict[tuple[str, str], tuple[int, int]]  # (bucket, stratum) -> (won, closed)
 
@@ -56,21 +63,12 @@ def adjusted_difference(counts: Counts) -> Estimate:
     return standardized_difference(strata)
 
 
-def simpson_warning(naive: Estimate, adjusted: Estimate) -> str | None:
-    if naive.ok and adjusted.ok and naive.value * adjusted.value < 0:  # type: ignore[operator]
-        return (
-            "Simpson's paradox: the naive and the size-band-adjusted differences point in "
-            "opposite directions; the deal mix drives the naive number"
-        )
-    return None
-
-
 def comparison(counts: Counts) -> dict[str, Estimate]:
     w1, n1 = _sum(counts, PARTNER_BUCKETS)
     w0, n0 = _sum(counts, (UNATTRIBUTED,))
     naive = difference(w1, n1, w0, n0).with_note(OBSERVATIONAL)
     adjusted = adjusted_difference(counts).with_note(OBSERVATIONAL)
-    warning = simpson_warning(naive, adjusted)
+    warning = simpson_warning(naive, adjusted, "size-band-adjusted")
     return {
         "difference": naive.with_warning(warning),
         "ratio": ratio(w1, n1, w0, n0).with_note(OBSERVATIONAL),
