@@ -8,16 +8,16 @@ cumulative incidence) and the tests check them against lifelines on raw data.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from statsmodels.duration.hazard_regression import PHReg
 
 from .estimate import LEVEL, NOT_ENOUGH_DATA, Estimate
-from .stats import MIN_EVENTS_PER_GROUP, guarded_fit, log_effect, z_value
+from .stats import MIN_EVENTS_PER_GROUP, log_effect, z_value
 
 FloatArray = npt.NDArray[np.float64]
 CENSORED, EVENT, COMPETING = 0, 1, 2
@@ -207,7 +207,7 @@ def cox_hazard_ratio(
     labels: tuple[str, str] = ("exposed", "control"),
     adjusted_for: str = "",
 ) -> Estimate:
-    """Hazard ratio exposed / control from a Cox model (statsmodels ``PHReg``, Efron ties)
+    """Hazard ratio exposed / control from a Cox model (Efron ties; see `efron_fit`)
     with the group as its only covariate, stratified by ``SurvivalCell.stratum`` when
     ``stratified`` (each stratum gets its own baseline hazard: the comparison is made
     within strata, with no proportional-hazards assumption across them). Wald interval.
@@ -216,7 +216,10 @@ def cox_hazard_ratio(
     a group has fewer than 5 events, or the fit fails, diverges or separates.
     """
     how = f", stratified by {adjusted_for}" if stratified else ", unadjusted"
-    method = f"Cox proportional hazards (statsmodels PHReg, Efron ties){how}; Wald interval"
+    method = (
+        f"Cox proportional hazards (Efron ties, fitted on aggregated risk sets; equals "
+        f"statsmodels PHReg){how}; Wald interval"
+    )
     cells = [c for c in cells if c.count > 0 and c.time >= 0]
     n_all = sum(c.count for c in cells)
     if stratified:
@@ -231,19 +234,13 @@ def cox_hazard_ratio(
     reason = _too_few_events(kept, labels)
     if reason is not None:
         return Estimate.missing(n=n_all, method=method, note=f"{NOT_ENOUGH_DATA}: {reason}")
-    counts = np.array([c.count for c in kept])
-    time = np.repeat(np.array([c.time for c in kept], dtype=float), counts)
-    status = np.repeat(np.array([float(c.event) for c in kept]), counts)
-    exog = np.repeat(np.array([float(c.exposed) for c in kept]), counts).reshape(-1, 1)
-    strata = np.repeat(np.array([c.stratum for c in kept]), counts) if stratified else None
-    model = PHReg(time, exog, status=status, strata=strata, ties="efron")
-    res, reason = guarded_fit(model.fit)
+    fit, reason = efron_fit(kept)
     effect = None
-    if res is not None:
-        effect, reason = log_effect(float(res.params[0]), float(res.bse[0]), level)
+    if fit is not None:
+        effect, reason = log_effect(fit[0], fit[1], level)
     if effect is None:
         return Estimate.missing(n=n_all, method=method, note=f"{NOT_ENOUGH_DATA}: {reason}")
-    events = int(status.sum())
+    events = sum(c.count for c in kept if c.event)
     est = Estimate(*effect, n=n, count=events, method=method, level=level)
     if n < n_all:
         left_out = sorted({c.stratum for c in cells} - {c.stratum for c in kept})
@@ -262,3 +259,71 @@ def _too_few_events(cells: Sequence[SurvivalCell], labels: tuple[str, str]) -> s
                 f"needs at least {MIN_EVENTS_PER_GROUP} per group"
             )
     return None
+
+
+@dataclass(frozen=True)
+class _RiskSets:
+    """Per distinct (stratum, time) with events: events and subjects at risk in each group."""
+
+    d1: FloatArray
+    d0: FloatArray
+    r1: FloatArray
+    r0: FloatArray
+
+
+def _risk_sets(cells: Sequence[SurvivalCell]) -> _RiskSets:
+    by_stratum: dict[str, list[SurvivalCell]] = {}
+    for c in cells:
+        by_stratum.setdefault(c.stratum, []).append(c)
+    parts: list[tuple[FloatArray, ...]] = []
+    for group in by_stratum.values():
+        times = np.unique(np.array([c.time for c in group], dtype=float))
+        at = {t: i for i, t in enumerate(times)}
+        tally = np.zeros((4, len(times)))  # events 1, events 0, subjects 1, subjects 0
+        for c in group:
+            i = at[c.time]
+            if c.event:
+                tally[0 if c.exposed else 1, i] += c.count
+            tally[2 if c.exposed else 3, i] += c.count
+        # at risk at t: everyone whose time is t or later (censored at t included)
+        at_risk = np.cumsum(tally[2:, ::-1], axis=1)[:, ::-1]
+        has = tally[0] + tally[1] > 0
+        parts.append((tally[0][has], tally[1][has], at_risk[0][has], at_risk[1][has]))
+    d1, d0, r1, r0 = (np.concatenate([p[k] for p in parts]) for k in range(4))
+    return _RiskSets(d1, d0, r1, r0)
+
+
+def efron_fit(
+    cells: Sequence[SurvivalCell], max_iter: int = 50
+) -> tuple[tuple[float, float] | None, str | None]:
+    """(log hazard ratio, its standard error) of a Cox model with one binary covariate and
+    Efron ties, stratified by ``cell.stratum``, by Newton-Raphson on the partial likelihood.
+
+    With one binary covariate every quantity of the likelihood depends only on how many of
+    each group have the event and are at risk at each event time, so the model is fitted on
+    the aggregated cells directly: the same estimate as PHReg on one row per deal, in time
+    proportional to the number of events instead of a design matrix of every deal.
+    """
+    rs = _risk_sets(cells)
+    d = rs.d1 + rs.d0
+    # Efron: the k-th of d tied events (k = 0..d-1) removes k/d of the tied subjects' weight.
+    ties = d.astype(np.int64)
+    k = np.arange(int(ties.sum())) - np.repeat(np.cumsum(ties) - ties, ties)
+    frac: FloatArray = k / np.repeat(d, ties)
+    r1, r0, d1, d0 = (np.repeat(a, ties) for a in (rs.r1, rs.r0, rs.d1, rs.d0))
+    beta = 0.0
+    for _ in range(max_iter):
+        theta = math.exp(beta)
+        a = r1 * theta + r0 - frac * (d1 * theta + d0)
+        share = theta * (r1 - frac * d1) / a
+        score = float(rs.d1.sum() - share.sum())
+        information = float((share * (1 - share)).sum())
+        if not (information > 0 and math.isfinite(score)):
+            return None, "model could not be fitted (no information about the groups)"
+        step = score / information
+        beta += max(-5.0, min(5.0, step))  # damped: a separating group walks, not jumps
+        if abs(step) < 1e-10:
+            return (beta, 1 / math.sqrt(information)), None
+        if abs(beta) > 50:
+            break
+    return None, "model did not converge (likely separation or too few events)"
