@@ -118,6 +118,29 @@ class PartnerInvolvement(models.Model):
         return f"{self.partner} ({self.role}) on {self.opportunity}"
 
 
+class StageChange(ExternalRecord):
+    """One entry of an opportunity's stage history (Salesforce OpportunityHistory): the deal
+    entered `stage` at `changed_at`, with the amount, close date and probability it then had.
+
+    CloseDate on the opportunity is editable; these timestamps are when things happened."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="stage_changes"
+    )
+    stage = models.CharField(max_length=64)
+    amount = money_field(null=True, blank=True)
+    close_date = models.DateField(null=True, blank=True)
+    probability = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    changed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        constraints = [external_id_unique("stage_change_external_id_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id} entered {self.stage} at {self.changed_at:%Y-%m-%d %H:%M}"
+
+
 class Lead(ExternalRecord):
     company = models.CharField(max_length=255)
     created_at = models.DateTimeField(db_index=True)

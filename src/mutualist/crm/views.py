@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils import timezone
 
 from mutualist.crm import access
 from mutualist.crm.choices import (
@@ -15,6 +18,7 @@ from mutualist.crm.choices import (
     OpportunityType,
     SizeBand,
 )
+from mutualist.crm.models import Opportunity
 from mutualist.crm.queries import (
     ACCOUNT_SORTS,
     LEAD_SORTS,
@@ -128,12 +132,37 @@ def opportunity_list(request: HttpRequest) -> HttpResponseBase:
     )
 
 
+@dataclass(frozen=True)
+class StageStep:
+    stage: str
+    since: dt.datetime
+    days: int | None  # None: the deal is still in (or closed in) this stage
+
+
+def stage_timeline(opportunity: Opportunity, now: dt.datetime | None = None) -> list[StageStep]:
+    """The imported stage history as consecutive steps. A history row is written on any
+    amount or close-date change too, so repeats of the same stage merge into one step."""
+    steps: list[tuple[str, dt.datetime]] = []
+    for stage, changed_at in opportunity.stage_changes.values_list("stage", "changed_at"):
+        if not steps or steps[-1][0] != stage:
+            steps.append((stage, changed_at))
+    now = now or timezone.now()
+    timeline = []
+    for i, (stage, since) in enumerate(steps):
+        until = steps[i + 1][1] if i + 1 < len(steps) else None
+        if until is None and not opportunity.is_closed:
+            until = now  # still open: the days so far
+        timeline.append(StageStep(stage, since, (until - since).days if until else None))
+    return timeline
+
+
 @login_required
 def opportunity_details(request: HttpRequest, opportunity_id: int) -> HttpResponse:
     opportunity = access.get_opportunity_for(request.user, opportunity_id)
     ctx = {
         "opportunity": opportunity,
         "involvements": access.involvements_visible_to(request.user, opportunity),
+        "stage_timeline": stage_timeline(opportunity),
     }
     return render(request, "crm/opportunity_details.html", ctx)
 

@@ -9,6 +9,7 @@ do. A second run of the same files changes nothing and says so.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,8 +20,17 @@ from django.utils import timezone
 
 from mutualist.accounts.models import User
 from mutualist.audit.log import record, record_many
-from mutualist.crm.models import Account, Cost, Lead, Opportunity, PartnerInvolvement, RevenueMonth
+from mutualist.crm.models import (
+    Account,
+    Cost,
+    Lead,
+    Opportunity,
+    PartnerInvolvement,
+    RevenueMonth,
+    StageChange,
+)
 from mutualist.imports.batch import Batch, Problem
+from mutualist.imports.mapping import STAGES
 from mutualist.imports.models import ImportRun
 from mutualist.lib import bulk
 from mutualist.partners.choices import Status
@@ -29,6 +39,10 @@ from mutualist.partners.models import Partner, PartnerExternalId, StatusChange, 
 Progress = Callable[[str, int], None]
 CHUNK = 5000
 MAX_STORED_PROBLEMS = 5000
+# How far a deal's CloseDate may sit from the day its stage history says it closed before the
+# import says so: a few days is normal bookkeeping, weeks mean CloseDate was edited afterwards.
+CLOSE_DATE_TOLERANCE_DAYS = 7
+DEFAULT_CLOSED_STAGES = frozenset(stage for stage, outcome in STAGES.items() if outcome != "open")
 
 
 @dataclass
@@ -166,12 +180,24 @@ class _Applier:
         if self.progress:
             self.progress(step, n)
 
-    def orphan(self, what: str, ref: str, target: str, target_ref: str) -> None:
+    def orphan(
+        self,
+        what: str,
+        ref: str,
+        target: str,
+        target_ref: str,
+        *,
+        file: str = "",
+        row: int | None = None,
+        column: str = "",
+    ) -> None:
+        """Warn that a record points at one we cannot find; readers that kept where the record
+        was read pass its file, row and column so the warning names the cell to fix."""
         self.problems.append(
             Problem(
-                what,
-                None,
-                target,
+                file or what,
+                row,
+                column or target,
                 target_ref,
                 f"{what} {ref} refers to {target} {target_ref}, which is neither in this import nor "
                 "already in mutualist",
@@ -248,7 +274,11 @@ class _Applier:
         opportunity_ids.update(
             self.lookup_external(
                 Opportunity,
-                _refs_missing([i.opportunity_ref for i in batch.involvements], opportunity_ids),
+                _refs_missing(
+                    [i.opportunity_ref for i in batch.involvements]
+                    + [c.opportunity_ref for c in batch.stage_changes],
+                    opportunity_ids,
+                ),
             )
         )
         partner_ids.update(
@@ -262,6 +292,8 @@ class _Applier:
             )
         )
         counts["involvements"] = self.involvements(batch, opportunity_ids, partner_ids)
+        counts["stage_changes"] = self.stage_changes(batch, opportunity_ids)
+        self.check_close_dates(batch, opportunity_ids)
         counts["leads"] = self.leads(batch, partner_ids, account_ids)
         counts["revenue_months"] = self.revenue(batch, account_ids)
         counts["costs"] = self.costs(batch, partner_ids)
@@ -499,6 +531,78 @@ class _Applier:
         self.tick("involvements", len(batch.involvements))
         return counts
 
+    def stage_changes(self, batch: Batch, opportunity_ids: dict[str, int]) -> Counts:
+        rows = []
+        skipped = batch.skipped.get("stage_changes", 0)  # deleted in Salesforce
+        for change in batch.stage_changes:
+            opportunity = opportunity_ids.get(change.opportunity_ref)
+            if opportunity is None:
+                self.orphan(
+                    "OpportunityHistory",
+                    change.ref,
+                    "Opportunity",
+                    change.opportunity_ref,
+                    file=change.file,
+                    row=change.row,
+                    column="OpportunityId",
+                )
+                skipped += 1
+                continue
+            rows.append(
+                (
+                    change.ref,
+                    {
+                        "opportunity_id": opportunity,
+                        "stage": change.stage,
+                        "amount": change.amount,
+                        "close_date": change.close_date,
+                        "probability": change.probability,
+                        "changed_at": change.changed_at,
+                    },
+                )
+            )
+        _, counts = self.upsert_external(StageChange, rows, "stage_changes")
+        counts.skipped = skipped
+        return counts
+
+    def check_close_dates(self, batch: Batch, opportunity_ids: dict[str, int]) -> None:
+        """Warn where a closed deal's CloseDate is more than a week from the day its stage
+        history first enters a closed stage. CloseDate is editable and the history is not, so
+        metrics should prefer the history; the opportunity itself is left as exported.
+
+        Runs on the database state inside the transaction, so history imported earlier is
+        checked against opportunities imported now and the other way round."""
+        touched = {opportunity_ids[o.ref] for o in batch.opportunities if o.ref in opportunity_ids}
+        touched |= {
+            opportunity_ids[c.opportunity_ref]
+            for c in batch.stage_changes
+            if c.opportunity_ref in opportunity_ids
+        }
+        if not touched or not StageChange.objects.filter(source_system=self.source).exists():
+            return
+        closed = _closed_opportunities(touched)
+        read_at = {c.ref: (c.file, c.row) for c in batch.stage_changes}
+        for opp, (stage, at, history_ref) in sorted(_first_closed_entries(closed).items()):
+            opportunity_ref, _, close_day = closed[opp]
+            days = abs((at.date() - close_day).days)
+            if days <= CLOSE_DATE_TOLERANCE_DAYS:
+                continue
+            file, row = read_at.get(history_ref, ("OpportunityHistory", None))
+            self.problems.append(
+                Problem(
+                    file,
+                    row,
+                    "CreatedDate",
+                    at.isoformat(),
+                    f"is when opportunity {opportunity_ref} first entered the closed stage "
+                    f"{stage!r}, {days} days from its CloseDate {close_day.isoformat()}",
+                    "The opportunity keeps its CloseDate as exported; the stage history is "
+                    "usually right, so check whether CloseDate was edited after the deal closed.",
+                    "warning",
+                    "close_date_differs_from_history",
+                )
+            )
+
     def leads(
         self, batch: Batch, partner_ids: dict[str, int], account_ids: dict[str, int]
     ) -> Counts:
@@ -617,8 +721,42 @@ class _Applier:
         return counts
 
 
+def _closed_opportunities(ids: set[int]) -> dict[int, tuple[str, str, dt.date]]:
+    """Closed deals among `ids`: pk -> (external id, stage, CloseDate)."""
+    return {
+        pk: (ref, stage, closed_at.date())
+        for chunk in _chunks(sorted(ids))
+        for pk, ref, stage, closed_at in Opportunity.objects.filter(
+            pk__in=chunk, is_closed=True
+        ).values_list("pk", "external_id", "stage", "closed_at")
+        if closed_at is not None
+    }
+
+
+def _first_closed_entries(
+    closed: dict[int, tuple[str, str, dt.date]],
+) -> dict[int, tuple[str, dt.datetime, str]]:
+    """For each closed deal, its first history entry into a closed stage: (stage, when, id).
+
+    Which stages close a deal is org-specific: the standard ones, and any stage a closed deal
+    sits in (the Opportunity export's IsClosed said so)."""
+    closed_stages = DEFAULT_CLOSED_STAGES | {stage.lower() for _, stage, _ in closed.values()}
+    first: dict[int, tuple[str, dt.datetime, str]] = {}
+    for chunk in _chunks(sorted(closed)):
+        for opp, stage, at, ref in (
+            StageChange.objects.filter(opportunity_id__in=chunk)
+            .order_by("changed_at", "id")
+            .values_list("opportunity_id", "stage", "changed_at", "external_id")
+        ):
+            if opp not in first and stage.lower() in closed_stages:
+                first[opp] = (stage, at, ref)
+    return first
+
+
 def _field_name(name: str) -> str:
-    return name.removesuffix("_id") if name in ("account_id", "partner_id") else name
+    return (
+        name.removesuffix("_id") if name in ("account_id", "partner_id", "opportunity_id") else name
+    )
 
 
 def _refs_missing(refs: Iterable[str], known: dict[str, int]) -> list[str]:

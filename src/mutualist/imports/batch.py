@@ -95,6 +95,24 @@ class InvolvementRecord:
 
 
 @dataclass(slots=True)
+class StageChangeRecord:
+    """One OpportunityHistory row: the deal entered `stage` at `changed_at`.
+
+    `file` and `row` say where it was read, so a problem found while applying (its opportunity
+    is unknown) can still name the row to fix."""
+
+    ref: str
+    opportunity_ref: str
+    stage: str
+    changed_at: dt.datetime
+    amount: Decimal | None = None
+    close_date: dt.date | None = None
+    probability: Decimal | None = None
+    file: str = ""
+    row: int | None = None
+
+
+@dataclass(slots=True)
 class LeadRecord:
     ref: str
     company: str
@@ -134,10 +152,14 @@ class Batch:
     accounts: list[AccountRecord] = field(default_factory=list)
     opportunities: list[OpportunityRecord] = field(default_factory=list)
     involvements: list[InvolvementRecord] = field(default_factory=list)
+    stage_changes: list[StageChangeRecord] = field(default_factory=list)
     leads: list[LeadRecord] = field(default_factory=list)
     revenue: list[RevenueRecord] = field(default_factory=list)
     costs: list[CostRecord] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Rows left out on purpose, not by error (e.g. IsDeleted history rows), per record kind;
+    # the apply step adds them to that kind's `skipped` count.
+    skipped: dict[str, int] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
@@ -153,6 +175,7 @@ class Batch:
             "accounts": len(self.accounts),
             "opportunities": len(self.opportunities),
             "involvements": len(self.involvements),
+            "stage_changes": len(self.stage_changes),
             "leads": len(self.leads),
             "revenue_months": len(self.revenue),
             "costs": len(self.costs),

@@ -5,7 +5,10 @@ from typing import Any
 from django import forms
 
 KIND_CHOICES = [
-    ("salesforce", "Salesforce export (Account, Opportunity, OpportunityPartner, Lead …)"),
+    (
+        "salesforce",
+        "Salesforce export (Account, Opportunity, OpportunityPartner, OpportunityHistory, Lead …)",
+    ),
     ("hubspot", "HubSpot export (deals, companies)"),
     ("csv", "Other CRM: CSV with a mapping file"),
     ("revenue", "Revenue from billing (account_id, month, mrr, currency)"),

@@ -1,18 +1,21 @@
 """Salesforce exports with API-name headers (Data Loader, Bulk API, report CSV).
 
 Objects are recognised by their header, not their file name: Account (partner accounts by
-`IsPartner` or a partner `Type`), Opportunity, OpportunityPartner, Lead, plus the billing
-revenue and finance costs files that travel with them. Contact, Campaign and CampaignMember are
-recognised and skipped with a note. Quirks handled: BOM, `1`/blank booleans, `+0000`
-timestamps, date-only CloseDate (midnight UTC), and the expected CloseDate Salesforce keeps on
-open deals (ignored: an open deal has no close time).
+`IsPartner` or a partner `Type`), Opportunity, OpportunityPartner, OpportunityHistory (stage
+timestamps), Lead, plus the billing revenue and finance costs files that travel with them.
+Contact, Campaign and CampaignMember are recognised and skipped with a note. Quirks handled: BOM,
+`1`/blank and TRUE/FALSE booleans, `+0000` timestamps and US report timestamps
+(`02/23/26 08:55 PM`), date-only CloseDate (midnight UTC), and the expected CloseDate Salesforce
+keeps on open deals (ignored: an open deal has no close time).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 from mutualist.imports.batch import (
     AccountRecord,
@@ -22,6 +25,7 @@ from mutualist.imports.batch import (
     OpportunityRecord,
     PartnerRecord,
     Problem,
+    StageChangeRecord,
 )
 from mutualist.imports.mapping import (
     INDUSTRIES,
@@ -31,9 +35,11 @@ from mutualist.imports.mapping import (
     ValueMaps,
 )
 from mutualist.imports.parsing import (
+    CellError,
     CsvTable,
     missing_columns,
     parse_bool,
+    parse_date,
     parse_datetime,
     parse_decimal,
     read_csv,
@@ -60,8 +66,10 @@ REQUIRED = {
     "Account": ["Id", "Name"],
     "Opportunity": ["Id", "AccountId", "Name", "StageName", "CloseDate", "CreatedDate"],
     "OpportunityPartner": ["Id", "OpportunityId", "AccountToId", "Role", "CreatedDate"],
+    "OpportunityHistory": ["Id", "OpportunityId", "StageName", "CreatedDate"],
     "Lead": ["Id", "Company", "Status", "CreatedDate"],
 }
+T = TypeVar("T")
 # Salesforce's standard open stages plus common variants; others are "unknown" (a warning)
 # only when the export lacks IsClosed/IsWon to say what they mean.
 KNOWN_OPEN_STAGES = {
@@ -153,15 +161,16 @@ def read_salesforce(paths: Iterable[Path], maps: ValueMaps | None = None) -> Bat
                     "",
                     ", ".join(table.header[:6]),
                     "is not a Salesforce object we know",
-                    "Export Account, Opportunity, OpportunityPartner or Lead with API-name headers "
-                    "(Data Loader), or a revenue/costs file.",
+                    "Export Account, Opportunity, OpportunityPartner, OpportunityHistory or Lead "
+                    "with API-name headers (Data Loader), or a revenue/costs file.",
                     code="unknown_file",
                 )
             )
             continue
         tables.setdefault(kind, []).append(table)
     sourced_by: list[InvolvementRecord] = []
-    for kind in ("Account", "Opportunity", "OpportunityPartner", "Lead"):
+    # Opportunities before their history: stages named on them count as known stages there.
+    for kind in ("Account", "Opportunity", "OpportunityPartner", "OpportunityHistory", "Lead"):
         for table in tables.get(kind, []):
             problems = missing_columns(
                 table, REQUIRED[kind], f"Export {kind} with these API-name columns."
@@ -176,13 +185,15 @@ def read_salesforce(paths: Iterable[Path], maps: ValueMaps | None = None) -> Bat
                 sourced_by += _read_opportunities(table, batch, maps)
             elif kind == "OpportunityPartner":
                 _read_opportunity_partners(table, batch, maps)
+            elif kind == "OpportunityHistory":
+                _read_opportunity_history(table, batch, maps)
             else:
                 _read_leads(table, batch, maps)
     for table in tables.get("revenue", []):
         finance.read_revenue(table, batch, maps.default_currency)
     for table in tables.get("costs", []):
         finance.read_costs(table, batch, maps.default_currency)
-    for kind in ("OpportunityHistory", *SKIPPED_OBJECTS):
+    for kind in SKIPPED_OBJECTS:
         for table in tables.get(kind, []):
             batch.files.append(table.info(kind))
             batch.problems.append(
@@ -349,6 +360,78 @@ def _read_opportunity_partners(table: CsvTable, batch: Batch, maps: ValueMaps) -
         batch.involvements.append(
             InvolvementRecord(
                 r["OpportunityId"].strip(), r["AccountToId"].strip(), role, attached, bool(primary)
+            )
+        )
+
+
+def _blank_or(parse: Callable[[str], T]) -> Callable[[str], T | None]:
+    """An optional cell: blank is None (report exports leave Amount empty), else `parse`."""
+    return lambda text: parse(text) if text.strip() else None
+
+
+def parse_probability(text: str) -> Decimal:
+    value = parse_decimal(text.removesuffix("%"))
+    if not 0 <= value <= 100:
+        raise CellError("is not a percentage from 0 to 100", "Give Probability as e.g. 10 or 100.")
+    return value
+
+
+def _read_opportunity_history(table: CsvTable, batch: Batch, maps: ValueMaps) -> None:
+    """Stage history: one row per stage (or amount/close date) change of an opportunity.
+
+    Rows in the recycle bin (IsDeleted, in "Export All") are skipped and counted, not errors.
+    ExpectedRevenue and ForecastCategory follow from Amount and the stage, so they are not kept.
+    """
+    rows = RowReader(table.name, batch.problems)
+    seen: set[str] = set()
+    # A stage the opportunities of this import sit in is the org's own, not a typo.
+    known = KNOWN_OPEN_STAGES | set(maps.stages) | {o.stage.lower() for o in batch.opportunities}
+    for number, r in table.records():
+        rows.start(number)
+        ref = r["Id"].strip()
+        if not ref:
+            rows.error("Id", "", "is empty", "Every history row needs its Id.", "missing_value")
+            continue
+        if seen_before(seen, ref, rows, "Id"):
+            continue
+        if "IsDeleted" in r and rows.cell(r, "IsDeleted", parse_bool):
+            batch.skipped["stage_changes"] = batch.skipped.get("stage_changes", 0) + 1
+            continue
+        opportunity = r["OpportunityId"].strip()
+        if not opportunity:
+            rows.error(
+                "OpportunityId",
+                "",
+                "is empty",
+                "Every history row belongs to an opportunity.",
+                "missing_value",
+            )
+        stage = rows.required(r, "StageName", str.strip)
+        changed_at = rows.required(r, "CreatedDate", parse_datetime)
+        amount = rows.cell(r, "Amount", _blank_or(parse_decimal))
+        close_date = rows.cell(r, "CloseDate", _blank_or(parse_date))
+        probability = rows.cell(r, "Probability", _blank_or(parse_probability))
+        if stage and stage.lower() not in known:
+            rows.warn(
+                "StageName",
+                stage,
+                "is a stage we do not know",
+                "Kept as exported; map it in the [stages] table of --config if it closes a deal.",
+                "unknown_stage",
+            )
+        if not rows.ok or not opportunity or not stage or changed_at is None:
+            continue
+        batch.stage_changes.append(
+            StageChangeRecord(
+                ref,
+                opportunity,
+                stage,
+                changed_at,
+                amount,
+                close_date,
+                probability,
+                table.name,
+                number,
             )
         )
 
