@@ -174,8 +174,9 @@ class _Applier:
         self.done = 0
 
     def tick(self, step: str, n: int) -> None:
-        # Console progress only: the run row cannot show progress to other sessions while
-        # the import's transaction is open, and a query during a COPY would block it.
+        # Not on the run row: other sessions cannot see it while the import's transaction is
+        # open, and a query during a COPY would block it. The CLI draws a bar; an upload's
+        # worker writes a progress file the run page reads (`imports.live`).
         self.done += n
         if self.progress:
             self.progress(step, n)

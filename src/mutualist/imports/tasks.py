@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django_tasks import task
 
+from mutualist.imports import live
 from mutualist.imports.actions import run_import
 from mutualist.imports.models import ImportRun
 from mutualist.imports.sources import read_files
@@ -17,6 +18,7 @@ from mutualist.lib.errors import ValidationFailed
 def run_uploaded_import(run_id: int) -> str:
     run = ImportRun.objects.select_related("started_by").get(pk=run_id)
     folder = Path(run.upload_dir)
+    reporter = live.Reporter(run_id, total=0)
     try:
         paths = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv")
         options = dict(run.options)
@@ -28,9 +30,17 @@ def run_uploaded_import(run_id: int) -> str:
             run.status, run.message = ImportRun.Status.FAILED, str(exc)
             run.save(update_fields=["status", "message"])
             return run.status
+        reporter.set_total(sum(batch.record_counts().values()))
         run = run_import(
-            run.started_by, run.kind, batch, dry_run=run.dry_run, strict=run.strict, run=run
+            run.started_by,
+            run.kind,
+            batch,
+            dry_run=run.dry_run,
+            strict=run.strict,
+            run=run,
+            progress=reporter,
         )
     finally:
+        reporter.clear()
         shutil.rmtree(folder, ignore_errors=True)
     return run.status

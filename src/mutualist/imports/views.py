@@ -7,7 +7,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 
 from mutualist.accounts.access import acting_user
-from mutualist.imports import access, actions
+from mutualist.imports import access, actions, live
 from mutualist.imports.forms import UploadForm
 from mutualist.imports.models import ImportRun
 from mutualist.imports.report import COLUMNS
@@ -91,6 +91,7 @@ def details(request: HttpRequest, run_id: int) -> HttpResponse:
         "problems": run.problems[:500],
         "report_columns": COLUMNS,
         "running": run.status in ("queued", "running"),
+        "live": live.read(run.pk) if run.status == "running" else None,
     }
     template = (
         "imports/_run_status.html" if request.headers.get("HX-Request") else "imports/details.html"
