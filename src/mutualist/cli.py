@@ -593,6 +593,22 @@ def _print_metrics_table(board: dict[str, Any]) -> None:
     for name in ("nrr", "grr", "logo_churn"):
         for g in ("partner_attached", "unattached"):
             comparisons.add_row(f"{name.upper()} {g}", _fmt_estimate(board[name][g], "pct"))
+        versus = board[name].get("partner_attached_vs_unattached", {})
+        if "adjusted" in versus:
+            comparisons.add_row(
+                f"… {name.upper()} difference, adjusted",
+                _fmt_estimate(versus["adjusted"], "pp"),
+            )
+    for name, key, label in (
+        ("cycle_days", "partner_vs_unattributed", "closing"),
+        ("lead_conversion_days", "partner_referral_vs_cold_outbound", "converting"),
+    ):
+        versus = board[name].get(key, {})
+        for field, how in (("hazard_ratio", ""), ("adjusted_hazard_ratio", ", adjusted")):
+            if field in versus:
+                comparisons.add_row(
+                    f"{label} hazard ratio{how}", _fmt_estimate(versus[field], "ratio")
+                )
     comparisons.add_row("blended CAC", _fmt_estimate(board["cac"]["blended"], "money"))
     comparisons.add_row("partner CAC", _fmt_estimate(board["cac"]["partner"], "money"))
     console.print(comparisons)

@@ -141,6 +141,10 @@ def test_cli_metrics_formats_and_report(demo_db: Any, tmp_path: Path, capsys: An
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "metric,value,low,high,n,note"
     assert any(line.startswith("win_rate.partner,") for line in lines)
+    assert main(["metrics", "--as-of", "2026-10-31", "--format", "table"]) == 0
+    table = capsys.readouterr().out
+    assert "closing hazard ratio, adjusted" in table
+    assert "converting hazard ratio" in table and "NRR difference, adjusted" in table
     out = tmp_path / "board.html"
     assert (
         main(
