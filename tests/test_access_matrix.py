@@ -28,7 +28,7 @@ from mutualist.crm.models import Lead
 from mutualist.imports.models import ImportRun
 from mutualist.overlaps import actions as mapping_actions
 from mutualist.overlaps.choices import Level
-from mutualist.overlaps.models import AccountList
+from mutualist.overlaps.models import AccountList, PartnerAccount
 from mutualist.tiers import actions as tier_actions
 from mutualist.tiers.models import Proposal
 from tests.agreements.helpers import Approvers, signed
@@ -46,6 +46,8 @@ STAFF_ONLY_API = {
     "/api/v1/metrics",
     "/api/v1/fit/prospects",
     "/api/v1/fit/partners/{partner_id}",
+    "/api/v1/mapping/partners/{partner_id}/review",
+    "/api/v1/mapping/partners/{partner_id}/review/{record_id}",
 }
 STAFF_ONLY_PAGES = {
     "board",
@@ -63,6 +65,8 @@ STAFF_ONLY_PAGES = {
     "import-report",
     "lead-route",
     "mapping-resolve",
+    "mapping-review",
+    "mapping-review-decide",
 }
 VENDOR_ROLES = ["cpo", "alice", "ann", "legal", "finance", "ops"]
 # Pages that act or collect input for an act; who may use them is tested with each app.
@@ -80,6 +84,7 @@ WRITE_PAGES = {
     "partner-status",
     "import-upload",
     "mapping-upload",
+    "mapping-review-decide",
 }
 
 
@@ -165,6 +170,7 @@ def ids(mapped: Mapped) -> Ids:
             "agreement_id": agreement.pk,
             "template_id": agreement.template_id,
             "target_id": agreement.targets.first().pk,  # type: ignore[union-attr]
+            "record_id": PartnerAccount.objects.filter(partner=w.acme).first().pk,  # type: ignore[union-attr]
             **journey_for_matrix(w),
             **scorecard_for_matrix(w),
         }

@@ -24,7 +24,7 @@ from mutualist.lib import validate
 from mutualist.lib.countries import country_code
 from mutualist.lib.errors import ValidationFailed
 from mutualist.matching.records import AccountFileError
-from mutualist.overlaps import access, lists, resolution
+from mutualist.overlaps import access, lists, resolution, review
 from mutualist.overlaps.choices import (
     DEFAULT_FIELDS,
     MIN_COUNT_FLOOR,
@@ -361,6 +361,7 @@ def _store_list(
     account_list: AccountList, parsed: lists.PartnerList, links: Mapping[str, resolution.Link]
 ) -> None:
     partner = account_list.partner
+    links = review.apply_decisions(partner.pk, links)
     PartnerAccount.objects.filter(partner=partner).delete()
     accounts = []
     for row in parsed.rows:
@@ -515,6 +516,12 @@ def rematch_partner_accounts(company_ids: Sequence[int]) -> int:
                 for a in unmatched.iterator()
             )
             links = resolution.match_to_registry(records, resolution.registry_table(company_ids))
+        external_of = dict(unmatched.values_list("pk", "external_id"))
+        pk_of = {external: pk for pk, external in external_of.items()}
+        decided = review.apply_decisions(
+            partnership.partner_id, {external_of[int(pk)]: link for pk, link in links.items()}
+        )
+        links = {str(pk_of[external]): link for external, link in decided.items()}
         with transaction.atomic():
             for account_id, link in links.items():
                 PartnerAccount.objects.filter(pk=int(account_id), company__isnull=True).update(

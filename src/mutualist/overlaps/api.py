@@ -12,14 +12,17 @@ from ninja.pagination import paginate
 
 from mutualist.accounts.access import acting_user
 from mutualist.lib.pagination import PagePagination
-from mutualist.overlaps import access, actions, policy
-from mutualist.overlaps.models import AccountList, Partnership, Population
+from mutualist.overlaps import access, actions, policy, review
+from mutualist.overlaps.choices import Side
+from mutualist.overlaps.models import AccountList, PartnerAccount, Partnership, Population
 from mutualist.overlaps.populations import populations_of
 from mutualist.overlaps.schemas import (
     AccountListOut,
     MatrixOut,
     OptInIn,
     OverlapRowOut,
+    ReviewDecisionIn,
+    ReviewLinkOut,
     SharingOut,
     SharingRuleIn,
     SuggestionOut,
@@ -187,3 +190,47 @@ def upload_list(request: HttpRequest, partner_id: int, file: File[UploadedFile])
 @router.get("/mapping/account-lists/{list_id}", response=AccountListOut)
 def get_list(request: HttpRequest, list_id: int) -> AccountList:
     return access.get_list_for(request.user, list_id)
+
+
+def _review_partner(request: HttpRequest, partner_id: int) -> Partner:
+    partner = access.get_partner_for_mapping(request.user, partner_id)
+    if access.side_of(request.user) != Side.VENDOR:
+        raise Http404("No such page.")
+    return partner
+
+
+def _review_row(account: PartnerAccount) -> dict[str, Any]:
+    company = account.company
+    assert company is not None
+    return {
+        "id": account.pk,
+        "external_id": account.external_id,
+        "name": account.name,
+        "domain": account.domain,
+        "country": account.country,
+        "company_id": company.pk,
+        "company_name": company.name,
+        "company_domain": company.domain,
+        "reason": account.reason,
+    }
+
+
+@router.get("/mapping/partners/{partner_id}/review", response=list[ReviewLinkOut])
+@paginate(PagePagination)
+def review_queue(request: HttpRequest, partner_id: int) -> Any:
+    """Medium-confidence links waiting for a person (vendor staff only; not counted or shared
+    until confirmed)."""
+    return [_review_row(a) for a in review.waiting(_review_partner(request, partner_id))]
+
+
+@router.post("/mapping/partners/{partner_id}/review/{record_id}", response=ReviewLinkOut)
+def review_decide(
+    request: HttpRequest, partner_id: int, record_id: int, payload: ReviewDecisionIn
+) -> Any:
+    """Confirm (counts as high from then on) or reject (unlinked) one waiting link; the
+    decision is kept for later uploads. The CPO or the partner's owner."""
+    partner = _review_partner(request, partner_id)
+    account = review.get_waiting(partner, record_id)
+    row = _review_row(account)
+    decided = review.decide(acting_user(request), partner, record_id, payload.decision)
+    return {**row, "reason": decided.reason}

@@ -216,3 +216,31 @@ class BlindToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} token of {self.account_id}"
+
+
+class LinkReview(models.Model):
+    """A person's decision on a medium-confidence link of a partner record to a company. Kept
+    across re-uploads and re-matching, so nobody decides the same pair twice."""
+
+    class Decision(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed: the same company"
+        REJECTED = "rejected", "Rejected: different companies"
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="link_reviews")
+    external_id = models.CharField(max_length=128)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="link_reviews")
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "external_id", "company"], name="link_review_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} → {self.company_id}: {self.decision}"

@@ -94,3 +94,21 @@ class AccountListOut(Schema):
     message: str
     uploaded_at: datetime
     finished_at: datetime | None
+
+
+class ReviewLinkOut(Schema):
+    """A partner record linked to one of our companies with medium confidence."""
+
+    id: int
+    external_id: str
+    name: str
+    domain: str
+    country: str
+    company_id: int
+    company_name: str
+    company_domain: str
+    reason: str
+
+
+class ReviewDecisionIn(Schema):
+    decision: str  # confirmed | rejected

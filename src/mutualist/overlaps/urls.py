@@ -14,4 +14,10 @@ urlpatterns = [
     path("<int:partner_id>/co-sell/", views.co_sell, name="mapping-co-sell"),
     path("<int:partner_id>/sharing/", views.sharing, name="mapping-sharing"),
     path("<int:partner_id>/upload/", views.upload, name="mapping-upload"),
+    path("<int:partner_id>/review/", views.review_queue, name="mapping-review"),
+    path(
+        "<int:partner_id>/review/<int:record_id>/",
+        views.review_decide,
+        name="mapping-review-decide",
+    ),
 ]

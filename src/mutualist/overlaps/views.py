@@ -18,9 +18,9 @@ from mutualist.accounts.access import acting_user
 from mutualist.accounts.roles import PARTNER_EDITORS
 from mutualist.lib.errors import NotAllowed, ValidationFailed
 from mutualist.lib.listing import Column, page_number, render_filtered_list
-from mutualist.overlaps import access, actions, policy, tasks
+from mutualist.overlaps import access, actions, policy, review, tasks
 from mutualist.overlaps.choices import SHAREABLE_FIELDS, Base, Level, Mode, Side
-from mutualist.overlaps.models import AccountList, PartnerAccount, Partnership
+from mutualist.overlaps.models import AccountList, Partnership
 from mutualist.overlaps.populations import members, populations_of
 from mutualist.partners.access import partners_visible_to
 from mutualist.partners.models import Partner
@@ -113,9 +113,7 @@ def partner_matrix(request: HttpRequest, partner_id: int) -> HttpResponse:
         "can_manage": access.can_manage(request.user, partner, side),
         "can_upload": access.can_upload(request.user, partner),
         # Medium-confidence matches are candidates: never counted or shown to the partner.
-        "candidates": PartnerAccount.objects.filter(partner=partner, confidence="medium").count()
-        if side == Side.VENDOR
-        else 0,
+        "candidates": review.waiting(partner).count() if side == Side.VENDOR else 0,
     }
     return render(request, "overlaps/matrix.html", ctx)
 
@@ -347,3 +345,47 @@ def resolve(request: HttpRequest) -> HttpResponse:
         raise NotAllowed("Only the CPO and alliance managers resolve accounts.")
     tasks.resolve_vendor_accounts.enqueue()
     return redirect("mapping-index")
+
+
+def _review_context(request: HttpRequest, partner_id: int) -> Partner:
+    """The review queue is the vendor's: its staff see it, a partner's people get a 404."""
+    partner = access.get_partner_for_mapping(request.user, partner_id)
+    if access.side_of(request.user) != Side.VENDOR:
+        raise Http404("No such page.")
+    return partner
+
+
+REVIEW_HEADER = ["id", "their_name", "their_domain", "their_country", "company", "reason"]
+
+
+@login_required
+def review_queue(request: HttpRequest, partner_id: int) -> HttpResponse:
+    """Medium-confidence links of the partner's records, for a person to confirm or reject."""
+    partner = _review_context(request, partner_id)
+    waiting = review.waiting(partner)
+    if search := request.GET.get("q", "").strip():
+        waiting = waiting.filter(Q(name__icontains=search) | Q(company__name__icontains=search))
+    if request.GET.get("format") == "csv":
+        return _csv(
+            f"review-{partner.pk}",
+            REVIEW_HEADER,
+            (
+                [a.external_id, a.name, a.domain, a.country, a.company.name, a.reason]  # type: ignore[union-attr]
+                for a in waiting
+            ),
+        )
+    ctx = {
+        "partner": partner,
+        "page": _page(request, waiting),
+        "q": search,
+        "can_decide": access.can_manage(request.user, partner, Side.VENDOR),
+    }
+    return render(request, "overlaps/review.html", ctx)
+
+
+@require_POST
+@login_required
+def review_decide(request: HttpRequest, partner_id: int, record_id: int) -> HttpResponse:
+    partner = _review_context(request, partner_id)
+    review.decide(acting_user(request), partner, record_id, request.POST.get("decision", ""))
+    return redirect("mapping-review", partner.pk)
