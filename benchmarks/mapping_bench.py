@@ -467,7 +467,7 @@ def main() -> None:
         "--seed",
         type=int,
         default=SEED,
-        help="generator seed for the synthetic sizes (7 is the one the matcher was tuned on; "
+        help="generator seed for the synthetic sizes (7 is the one the thresholds were checked on; "
         "use another to check that it generalises)",
     )
     ap.add_argument("--child", choices=["mutualist", "splink"], help=argparse.SUPPRESS)

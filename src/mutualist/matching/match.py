@@ -5,23 +5,27 @@ The cascade (account-mapping reference, section 7.1), precision first:
 - exact: same registrable domain, or same registration id. One-to-many is allowed here (two CRM
   records of one company are both matched). Keys shared by more than KEY_GROUP_CAP records on a
   side (a parent's website copied onto its subsidiaries) are not exact evidence.
-- high / medium: name evidence (EVIDENCE_SQL), a sum of log2 likelihood ratios, one per
-  comparison: how alike the names are (same normalised name, same core, one typo in a long
-  core), how many groups on either side share the name, and whether country (the field, else
-  the country-code TLD of the domain), legal form (canonical: Ltd = Limited), generic word and
-  domain agree, disagree or are unknown. Country and generic-word disagreements cost evidence
-  (branch offices, renamed divisions); two different legal forms or registration ids, or domains
-  with unrelated labels, rule a pair out. high needs HIGH_EVIDENCE and the same name or core,
-  medium MEDIUM_EVIDENCE.
+- candidates: the union of equi-joins on BLOCKING_KEYS (domain, registration id, name, core,
+  domain label, country + a word or 4-letter prefix / suffix of the core), each key skipped when
+  it would pair too many records, plus cores one edit apart (a one-deletion key, SymSpell
+  style, kept only where it is rare on both sides), which needs no country and no shared word.
+- high / medium: a Fellegi-Sunter match probability. Each candidate pair gets one level per
+  comparison (COMPARISONS, LEVEL_SQL): how alike the names are and how many groups on either
+  side share the name or core; country (the field, else the country-code TLD of the domain)
+  together with the legal form (canonical: Ltd = Limited); generic word; domain; registration
+  id. m and u per level and the share of matches are estimated by EM (em.py) on this run's
+  own candidate pairs with alike names, no labels involved; the match weight is the log2
+  prior odds plus log2(m/u) of each level. Two different legal forms or registration ids,
+  domains with unrelated labels, or names that are not alike rule a pair out whatever EM says.
+  high needs probability HIGH_PROBABILITY and the same name or core, medium
+  MEDIUM_PROBABILITY.
 - one-to-one for high / medium: records of one side that are the same company's duplicates
   (DUPLICATE_SQL) form a group; a pair is kept when each record's best group on the other side
   is the other record's group, and no other group ties with it.
 
-The weights were fitted by logistic regression on the candidate pairs of synth.py at 100k x
-100k (seed 7) and rounded; the thresholds were read off the precision/recall curve after
-one-to-one resolution at 100k and 300k, where name collisions are commoner (high: about 0.99
-precise at 300k; the medium band about 0.94). Evidence between 2.5 and 3.5 (a unique core with
-only the country agreeing, a unique name with a differing country) is 0.85 precise and left out.
+The thresholds are posterior probabilities, not fitted weights; see decision 0014 for how they
+were chosen and what they give on the synthetic benchmark (benchmarks/mapping_misses.py
+explains the misses).
 
 Everything runs in DuckDB over Arrow tables; Python touches only unique non-ASCII names, unique
 domains the SQL cannot reduce on its own, and unique country spellings.
@@ -36,10 +40,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from mutualist.lib.countries import COUNTRY_BY_NAME, COUNTRY_CODES, country_code
-from mutualist.matching import domains, names
+from mutualist.matching import domains, em, names
 
 CONFIDENCE_TIERS = ("exact", "high", "medium")
 PREPARED_COLUMNS = (
@@ -66,25 +71,72 @@ _INPUT_COLUMNS = ("id", "name", "domain", "country", "registration_id")
 KEY_GROUP_CAP = 20  # records per side sharing a domain / registration id and still "exact"
 NAME_BLOCK_CAP = 50  # pairs a shared name or core may create
 FUZZY_BLOCK_CAP = 400  # pairs a (country, token) block may create
-FUZZY_MIN = 0.95  # Jaro-Winkler a different-core pair needs to be considered at all
+DELETION_MIN = 5  # shorter cores one edit apart are other names ("Kolra" / "Kodra")
+DELETION_BLOCK_CAP = 4  # pairs a one-deletion key may create: typos of rare names only
 TYPO_JW_FILTER = 0.8  # every single edit in a core of 5+ characters scores above this
-HIGH_EVIDENCE = 5.5
-MEDIUM_EVIDENCE = 3.5
-# Log2 odds of "same company" for a candidate pair: a base plus one term per comparison
-# (see module docstring). A unique shared name with only the country agreeing scores 3.8
-# (medium, about 0.94 precise on synth.py); add an agreeing legal form (7.8) or generic word
-# (8.0) and it is high.
-EVIDENCE_SQL = """-1.2
-    + CASE WHEN name_level = 3 THEN 2.6 WHEN name_level = 2 THEN 1.3
-        WHEN typo AND length(ac) >= 8 THEN 1.5 WHEN typo AND length(ac) >= 5 THEN -3.6
-        ELSE -3.0 END
-    + CASE WHEN name_freq <= 1 THEN 2.7 WHEN name_freq = 2 THEN 0.2
-        WHEN name_freq = 3 THEN -1.6 ELSE -2.4 END
-    + CASE WHEN same_country_any THEN 2.6 WHEN ak <> bk THEN -2.4
-        WHEN coalesce(ak, akt) <> coalesce(bk, bkt) THEN -2.9 ELSE 1.6 END
-    + CASE WHEN alf = blf THEN 1.4 ELSE -2.6 END
-    + CASE WHEN agw = bgw THEN 2.8 WHEN agw <> bgw THEN -2.5 ELSE -1.4 END
-    + CASE WHEN same_label THEN -1.3 WHEN ad <> bd THEN -1.0 ELSE 1.1 END"""
+HIGH_PROBABILITY = 0.99  # EM posterior a same-name / same-core pair needs for "high"
+MEDIUM_PROBABILITY = 0.92  # and any alike pair for "medium"
+
+# The comparisons EM weighs, one level per candidate pair each (LEVEL_SQL), with starting
+# values that are also the prior on a small upload (see em.py): m = P(level | same company),
+# u = P(level | two companies) among candidate pairs with alike names.
+COUNTRY = em.Comparison(
+    "country",
+    ("same", "same by domain", "different", "different by domain", "unknown"),
+    (0.72, 0.08, 0.01, 0.01, 0.18),
+    (0.55, 0.02, 0.15, 0.06, 0.22),
+)
+LEGAL_FORM = em.Comparison(
+    "legal form", ("same", "different", "unknown"), (0.5, 0.01, 0.49), (0.2, 0.3, 0.5)
+)
+
+
+def _joint(a: em.Comparison, b: em.Comparison) -> em.Comparison:
+    """One comparison for two that depend on each other among non-matches: legal forms are
+    per country (Inc, GmbH), so two companies in one country often share one. Weighing them
+    separately would count that agreement twice."""
+    levels = tuple(f"{x} {a.name}, {y} {b.name}" for x in a.levels for y in b.levels)
+    m = tuple(x * y for x in a.m_start for y in b.m_start)
+    u = tuple(x * y for x in a.u_start for y in b.u_start)
+    return em.Comparison(f"{a.name} and {b.name}", levels, m, u)
+
+
+COMPARISONS = (
+    em.Comparison(
+        "name",
+        ("same, unique", "same, 2 companies", "same, 3+ companies", "same core, unique",
+         "same core, shared", "one typo, long core", "one typo, short core", "different"),
+        (0.45, 0.04, 0.02, 0.2, 0.03, 0.08, 0.02, 0.16),
+        (0.002, 0.002, 0.004, 0.004, 0.008, 0.001, 0.003, 0.976),
+    ),
+    _joint(COUNTRY, LEGAL_FORM),
+    em.Comparison("generic word", ("same", "different", "unknown"), (0.35, 0.1, 0.55), (0.1, 0.3, 0.6)),
+    em.Comparison(
+        "domain",
+        ("same", "same label", "related labels", "unrelated", "unknown"),
+        (0.3, 0.05, 0.05, 0.05, 0.55),
+        (0.001, 0.01, 0.02, 0.4, 0.569),
+    ),
+    em.Comparison(
+        "registration id", ("same", "different", "unknown"), (0.06, 0.01, 0.93), (0.0001, 0.05, 0.9499)
+    ),
+)  # fmt: skip
+# SQL giving each comparison's level (index into its levels) from the pair features in _score.
+_COUNTRY_LEVEL = """CASE WHEN ak = bk THEN 0 WHEN coalesce(ak, akt) = coalesce(bk, bkt) THEN 1
+        WHEN ak <> bk THEN 2 WHEN coalesce(ak, akt) <> coalesce(bk, bkt) THEN 3 ELSE 4 END"""
+_LEGAL_LEVEL = "CASE WHEN alf = blf THEN 0 WHEN alf <> blf THEN 1 ELSE 2 END"
+LEVEL_SQL = {
+    "name": """CASE WHEN an = bn THEN CASE WHEN n_max = 1 THEN 0 WHEN n_max = 2 THEN 1 ELSE 2 END
+        WHEN ac = bc THEN CASE WHEN c_max = 1 THEN 3 ELSE 4 END
+        WHEN typo AND length(ac) >= 8 THEN 5 WHEN typo AND length(ac) >= 5 THEN 6 ELSE 7 END""",
+    "country and legal form": f"({_COUNTRY_LEVEL}) * 3 + {_LEGAL_LEVEL}",
+    "generic word": "CASE WHEN agw = bgw THEN 0 WHEN agw <> bgw THEN 1 ELSE 2 END",
+    "domain": """CASE WHEN ad = bd THEN 0 WHEN al = bl THEN 1 WHEN domain_conflict THEN 3
+        WHEN ad <> bd THEN 2 ELSE 4 END""",
+    "registration id": "CASE WHEN ar = br THEN 0 WHEN ar <> br THEN 1 ELSE 2 END",
+}
+NAME_DIFFERENT = 7  # the name level that rules a pair out of the name tiers
+HIGH_NAME_LEVEL = 4  # "high" needs the same name or the same core (name levels 0-4)
 DUCKDB_MEMORY = os.environ.get("MUTUALIST_MATCH_MEMORY", "2500MB")
 
 # Spellings CRMs use that lib.countries does not know (after lowercasing, accents and dots removed).
@@ -115,7 +167,7 @@ def normalize_country(value: str | None) -> str | None:
 
 
 @contextmanager
-def _connection() -> Iterator[duckdb.DuckDBPyConnection]:
+def connection() -> Iterator[duckdb.DuckDBPyConnection]:
     with tempfile.TemporaryDirectory(prefix="mutualist-match-") as spill:
         con = duckdb.connect(
             config={
@@ -273,7 +325,7 @@ def _with_position(accounts: pa.Table) -> pa.Table:
 
 def prepare(accounts: pa.Table) -> pa.Table:
     """`accounts` plus the normalised columns PREPARED_COLUMNS (nulls where unusable)."""
-    with _connection() as con:
+    with connection() as con:
         con.register("src", _with_position(accounts))
         _prepare_keys(con, ["src"])
         table = con.sql(f"SELECT * FROM ({_prepared_sql('src')}) ORDER BY _pos").to_arrow_table()
@@ -296,18 +348,30 @@ def run_match(
     ours: pa.Table, theirs: pa.Table, *, progress: Progress | None = None
 ) -> tuple[pa.Table, dict[str, int]]:
     """`match_accounts` plus, per side, how many non-empty domains were unusable."""
-    with _connection() as con:
-        for side, table in (("ours", ours), ("theirs", theirs)):
-            con.register(f"src_{side}", table.select(list(_INPUT_COLUMNS)))
-        _report(progress, "normalising", 0.0)
-        _prepare_keys(con, ["src_ours", "src_theirs"])
-        unusable = {side: _prepare_side(con, side) for side in ("ours", "theirs")}
-        _report(progress, "finding candidates", 0.3)
-        _candidates(con)
-        _report(progress, "scoring", 0.6)
-        _score(con)
-        _report(progress, "resolving", 0.85)
-        result = _resolve(con)
+    with connection() as con:
+        return run_in(con, ours, theirs, progress=progress)
+
+
+def run_in(
+    con: duckdb.DuckDBPyConnection,
+    ours: pa.Table,
+    theirs: pa.Table,
+    *,
+    progress: Progress | None = None,
+) -> tuple[pa.Table, dict[str, int]]:
+    """`run_match` on an open connection, leaving its working tables there for analysis
+    (`ours`, `theirs`, `candidates`, `scored`)."""
+    for side, table in (("ours", ours), ("theirs", theirs)):
+        con.register(f"src_{side}", table.select(list(_INPUT_COLUMNS)))
+    _report(progress, "normalising", 0.0)
+    _prepare_keys(con, ["src_ours", "src_theirs"])
+    unusable = {side: _prepare_side(con, side) for side in ("ours", "theirs")}
+    _report(progress, "finding candidates", 0.3)
+    _candidates(con)
+    _report(progress, "scoring", 0.6)
+    _score(con)
+    _report(progress, "resolving", 0.85)
+    result = _resolve(con)
     _report(progress, "done", 1.0)
     return result, unusable
 
@@ -376,24 +440,96 @@ def _pairs_on(key: str, cap: int, where: str = "") -> str:
             ) y USING ({key}) WHERE na * nb <= {cap})"""
 
 
+# Blocking keys (columns of the working tables) and the most pairs one key value may create.
+BLOCKING_KEYS: dict[tuple[str, ...], int] = {
+    ("d",): KEY_GROUP_CAP * KEY_GROUP_CAP,
+    ("r",): KEY_GROUP_CAP * KEY_GROUP_CAP,
+    ("n",): NAME_BLOCK_CAP,
+    ("c",): NAME_BLOCK_CAP,
+    ("l",): NAME_BLOCK_CAP,
+    ("k", "t1"): FUZZY_BLOCK_CAP,
+    ("k", "tl"): FUZZY_BLOCK_CAP,
+    ("k", "p4"): FUZZY_BLOCK_CAP,
+    ("k", "s4"): FUZZY_BLOCK_CAP,
+}
+
+
 def _candidates(con: duckdb.DuckDBPyConnection) -> None:
-    blocks = [
-        _pairs_on("d", KEY_GROUP_CAP * KEY_GROUP_CAP),
-        _pairs_on("r", KEY_GROUP_CAP * KEY_GROUP_CAP),
-        _pairs_on("n", NAME_BLOCK_CAP),
-        _pairs_on("c", NAME_BLOCK_CAP),
-        _pairs_on("l", NAME_BLOCK_CAP),
-        _pairs_on("k, t1", FUZZY_BLOCK_CAP),
-        _pairs_on("k, tl", FUZZY_BLOCK_CAP),
-        _pairs_on("k, p4", FUZZY_BLOCK_CAP),
-        _pairs_on("k, s4", FUZZY_BLOCK_CAP),
-    ]
+    for side in ("ours", "theirs"):
+        con.execute(f"CREATE TEMP TABLE {side}_deletions AS {_deletion_keys(side)}")
+    blocks = [_pairs_on(", ".join(key), cap) for key, cap in BLOCKING_KEYS.items()]
+    blocks.append(TYPO_PAIRS_SQL)
     con.execute("CREATE TEMP TABLE candidates AS " + " UNION ".join(blocks))
+    con.execute("DROP TABLE ours_deletions; DROP TABLE theirs_deletions")
 
 
-def _score(con: duckdb.DuckDBPyConnection) -> None:
+def _deletion_keys(side: str) -> str:
+    """(i, key) for each core of DELETION_MIN+ characters and each way of deleting one of its
+    characters (or none): two cores one edit apart share a key (Wolf Garbe's SymSpell), and
+    neither needs a country or a shared word, unlike the (country, token) blocks. A doubled
+    letter gives a key twice, which only makes its block look bigger: no DISTINCT, it costs
+    seconds at 1M."""
+    variant = "CASE WHEN p = 0 THEN c ELSE substr(c, 1, p - 1) || substr(c, p + 1) END"
+    return f"""SELECT i, hash({variant}) AS key FROM (
+        SELECT i, c, unnest(range(0, length(c) + 1)) AS p FROM {side}
+        WHERE length(c) >= {DELETION_MIN})"""
+
+
+# Candidate pairs whose cores are one edit apart, from deletion keys rare on both sides.
+TYPO_PAIRS_SQL = f"""SELECT a.i AS ia, b.i AS ib
+    FROM ours_deletions a JOIN theirs_deletions b USING (key)
+    WHERE key IN (
+        SELECT key FROM (SELECT key, count(*) AS na FROM ours_deletions GROUP BY key)
+        JOIN (SELECT key, count(*) AS nb FROM theirs_deletions GROUP BY key)
+        USING (key) WHERE na * nb <= {DELETION_BLOCK_CAP})"""
+
+
+def _score(con: duckdb.DuckDBPyConnection) -> em.Estimate:
+    """Table `features` (one row per candidate pair), EM on it, view `scored` with decisions."""
+    _features(con)
+    columns = ", ".join(f"lv{j}" for j in range(len(COMPARISONS)))
+    # EM learns from the pairs whose names are alike: the others come from the (country,
+    # token) blocks, which pair same-country records with different names wholesale, so
+    # among them country would look like evidence *against* a match (EM would read the
+    # blocking, not the companies). They never reach the name tiers either.
+    rows = con.sql(
+        f"""SELECT {columns}, count(*) AS pairs FROM features
+        WHERE lv0 <> {NAME_DIFFERENT} GROUP BY ALL"""
+    ).fetchnumpy()
+    patterns = np.column_stack([rows[f"lv{j}"] for j in range(len(COMPARISONS))])
+    estimate = em.estimate(COMPARISONS, patterns, rows["pairs"])
     con.execute(
-        f"""CREATE TEMP TABLE scored AS
+        f"""CREATE TEMP VIEW scored AS
+        SELECT *,
+            CASE
+                WHEN same_domain OR same_reg THEN 'exact'
+                WHEN reg_conflict OR domain_conflict OR legal_conflict
+                    OR lv0 = {NAME_DIFFERENT} THEN NULL
+                WHEN probability >= {HIGH_PROBABILITY} AND lv0 <= {HIGH_NAME_LEVEL} THEN 'high'
+                WHEN probability >= {MEDIUM_PROBABILITY} THEN 'medium'
+            END AS confidence,
+            CASE WHEN same_domain OR same_reg THEN 1.0
+                ELSE round(least(probability, 0.9999), 4) END AS score
+        FROM (SELECT *, 1 / (1 + pow(2, -weight)) AS probability
+              FROM (SELECT *, {_weight_sql(estimate)} AS weight FROM features))"""
+    )
+    return estimate
+
+
+def _weight_sql(estimate: em.Estimate) -> str:
+    """SQL for a pair's match weight: log2 prior odds plus log2(m/u) of each of its levels."""
+    terms = [f"{estimate.prior_weight():.6f}"]
+    for j, comparison in enumerate(COMPARISONS):
+        weights = estimate.weights(comparison.name).values()
+        cases = " ".join(f"WHEN {k} THEN {w:.6f}" for k, w in enumerate(weights))
+        terms.append(f"CASE lv{j} {cases} END")
+    return " + ".join(terms)
+
+
+def _features(con: duckdb.DuckDBPyConnection) -> None:
+    levels = ",\n".join(f"{LEVEL_SQL[c.name]} AS lv{j}" for j, c in enumerate(COMPARISONS))
+    con.execute(
+        f"""CREATE TEMP TABLE features AS
         WITH f AS (
             SELECT p.ia, p.ib, a.id AS our_id, b.id AS their_id,
                 a.n AS an, b.n AS bn, a.c AS ac, b.c AS bc, a.d AS ad, b.d AS bd,
@@ -406,14 +542,13 @@ def _score(con: duckdb.DuckDBPyConnection) -> None:
             SELECT *,
                 ad = bd AND d_a <= {KEY_GROUP_CAP} AND d_b <= {KEY_GROUP_CAP} AS same_domain,
                 ar = br AND r_a <= {KEY_GROUP_CAP} AND r_b <= {KEY_GROUP_CAP} AS same_reg,
-                coalesce(ak <> bk, false) AS country_conflict,
-                coalesce(ak = bk, false) AS same_country,
                 coalesce(ar <> br, false) AS reg_conflict,
                 coalesce(ad <> bd AND NOT starts_with(al, bl) AND NOT starts_with(bl, al), false)
                     AS domain_conflict,
                 coalesce(alf <> blf, false) AS legal_conflict,
-                coalesce(agw <> bgw, false) AS generic_conflict,
                 coalesce(ad <> bd AND al = bl, false) AS same_label,
+                coalesce(coalesce(ak, akt) = coalesce(bk, bkt), false) AS same_country_any,
+                greatest(n_a, n_b) AS n_max, greatest(c_a, c_b) AS c_max,
                 jaro_winkler_similarity(ac, bc) AS jw_core,
                 jaro_winkler_similarity(an, bn) AS jw_name,
                 -- One edit between the cores. CASE, not AND, so that DuckDB runs the slow
@@ -423,28 +558,7 @@ def _score(con: duckdb.DuckDBPyConnection) -> None:
                     THEN damerau_levenshtein(ac, bc) = 1 ELSE false END AS typo
             FROM f
         )
-        , e AS (
-            SELECT *,
-                CASE WHEN an = bn THEN 3 WHEN ac = bc THEN 2
-                    WHEN typo AND length(ac) >= 5 OR greatest(jw_core, jw_name) >= {FUZZY_MIN}
-                    THEN 1 ELSE 0 END AS name_level,
-                CASE WHEN an = bn THEN greatest(n_a, n_b) ELSE greatest(c_a, c_b) END AS name_freq,
-                coalesce(coalesce(ak, akt) = coalesce(bk, bkt), false) AS same_country_any
-            FROM g
-        ), w AS (
-            SELECT *, {EVIDENCE_SQL} AS evidence FROM e
-        )
-        SELECT *,
-            CASE
-                WHEN same_domain OR same_reg THEN 'exact'
-                WHEN reg_conflict OR domain_conflict OR legal_conflict OR name_level = 0 THEN NULL
-                WHEN evidence >= {HIGH_EVIDENCE} AND name_level >= 2 THEN 'high'
-                WHEN evidence >= {MEDIUM_EVIDENCE} THEN 'medium'
-            END AS confidence,
-            CASE WHEN same_domain OR same_reg THEN 1.0
-                ELSE round(least(1 / (1 + pow(2, -evidence)), 0.99), 4)
-            END AS score
-        FROM w"""
+        SELECT *, {levels} FROM g"""
     )
 
 
@@ -472,7 +586,7 @@ def _resolve(con: duckdb.DuckDBPyConnection) -> pa.Table:
     con.execute(
         f"""CREATE TEMP TABLE decided AS
         SELECT ia, ib, ga, gb, our_id, their_id, confidence, {reason} AS reason, score,
-            round(evidence + 0.1 * jw_name, 3) AS rank
+            round(weight + 0.1 * jw_name, 3) AS rank
         FROM scored WHERE confidence IS NOT NULL"""
     )
     # One-to-one for the name tiers: both records must be each other's single best.
