@@ -172,3 +172,34 @@ def test_cli_metrics_bad_dates(db: Any, capsys: Any) -> None:
         == 2
     )
     assert "--from" in capsys.readouterr().err
+
+
+def test_concurrent_requests_take_turns_on_the_shared_duckdb_connection(
+    demo_db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The web server's threads share one DuckDB connection, which refuses a second call while
+    one runs: each board is computed in turn, none fails."""
+    import threading
+
+    from mutualist.insights import service
+
+    period, as_of = service.resolve_period("2025-11-01", "2026-10-31", "2026-10-31")
+    service.current_tables()  # built here: the threads cannot see the test's transaction
+    monkeypatch.setattr(service, "data_version", lambda: service._tables[0])  # type: ignore[index]
+    monkeypatch.setattr(service.cache, "get", lambda key: None)  # every thread computes
+    partner_id = Partner.objects.order_by("pk").values_list("pk", flat=True)[0]
+    results: list[Any] = []
+
+    def work() -> None:
+        try:
+            results.append(service.scorecard_for(partner_id, period, as_of))
+        except Exception as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [type(r) for r in results] == [dict] * 4
+    assert all(r == results[0] for r in results)

@@ -4,6 +4,7 @@ invalidated by any write (the newest audit entry id is part of the key)."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 from django.core.cache import cache
@@ -46,15 +47,21 @@ def resolve_period(start: str | None, end: str | None, as_of: str | None) -> tup
 
 
 _tables: tuple[int, dict[str, Any]] | None = None
+# One DuckDB connection holds the app's tables for the whole process, and a DuckDB connection
+# refuses a second call while one runs ("connection is busy"): the web server's threads take
+# turns. Reentrant, because a scorecard computes the board it needs first.
+_engine = threading.RLock()
 
 
 def current_tables() -> dict[str, Any]:
-    """The app's tables in DuckDB, rebuilt only when something was written since."""
+    """The app's tables in DuckDB, rebuilt only when something was written since. Queries on
+    them run under `_engine` (see above)."""
     global _tables
     version = data_version()
-    if _tables is None or _tables[0] != version:
-        _tables = (version, app_tables())
-    return _tables[1]
+    with _engine:
+        if _tables is None or _tables[0] != version:
+            _tables = (version, app_tables())
+        return _tables[1]
 
 
 def board_for(period: Period, as_of: dt.date, source: str | None = None) -> dict[str, Any]:
@@ -63,7 +70,8 @@ def board_for(period: Period, as_of: dt.date, source: str | None = None) -> dict
     key = f"board:{data_version()}:{period.start}:{period.end}:{as_of}"
     cached = cache.get(key)
     if cached is None:
-        cached = board(current_tables(), period, as_of)
+        with _engine:
+            cached = board(current_tables(), period, as_of)
         cache.set(key, cached, CACHE_SECONDS)
     return cached
 
@@ -72,14 +80,16 @@ def pillars_for(period: Period, as_of: dt.date, board_json: dict[str, Any]) -> d
     key = f"pillars:{data_version()}:{period.start}:{period.end}:{as_of}"
     cached = cache.get(key)
     if cached is None:
-        cached = ecosystem_pillars(current_tables(), board_json, period, as_of)
+        with _engine:
+            cached = ecosystem_pillars(current_tables(), board_json, period, as_of)
         cache.set(key, cached, CACHE_SECONDS)
     return cached
 
 
 def scorecard_for(partner_id: int, period: Period, as_of: dt.date) -> dict[str, Any]:
     board_json = board_for(period, as_of)
-    return partner_scorecard(current_tables(), board_json, partner_id, period, as_of)
+    with _engine:
+        return partner_scorecard(current_tables(), board_json, partner_id, period, as_of)
 
 
 def charts_for(period: Period, as_of: dt.date, board_json: dict[str, Any]) -> dict[str, str]:
