@@ -68,8 +68,12 @@ def _event_rows(timed: ir.Table) -> dict[str, list[tuple[float, int, int]]]:
 
 
 def _converted_median(timed: ir.Table, source: str, mature_before: dt.datetime) -> Estimate:
+    # Converted before created is a data-quality problem, not a duration (as in the curves).
     done = timed.filter(
-        (timed.source == source) & timed.converted & (timed.created_at < mature_before)
+        (timed.source == source)
+        & timed.converted
+        & (timed.created_at < mature_before)
+        & (timed.days >= 0)
     )
     n = int(done.count().execute())
     wanted = ranks_needed(n)

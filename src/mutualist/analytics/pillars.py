@@ -16,6 +16,7 @@ import ibis.expr.types as ir
 
 from .estimate import to_json
 from .period import Period, day_end, day_start
+from .snapshot import in_range
 from .stats import proportion
 
 
@@ -24,10 +25,10 @@ def _count(expr: ir.Table) -> int:
 
 
 def _closed_in(opps: ir.Table, period: Period, as_of: dt.date) -> ir.Table:
+    # day_end is the next midnight, exclusive: a deal closed at 00:00 the day after the period
+    # belongs to the next one.
     end = min(day_end(period.end), day_end(as_of))
-    return opps.filter(
-        opps.is_closed & (opps.closed_at >= day_start(period.start)) & (opps.closed_at <= end)
-    )
+    return opps.filter(opps.is_closed & in_range(opps.closed_at, day_start(period.start), end))
 
 
 def _role_deals(
@@ -112,9 +113,7 @@ def partner_scorecard(
     """One partner's pillars; the sell figures come from the board's leaderboard and growth."""
     leads = tables["leads"]
     theirs = leads.filter(
-        (leads.partner_id == partner_id)
-        & (leads.created_at >= day_start(period.start))
-        & (leads.created_at <= day_end(period.end))
+        (leads.partner_id == partner_id) & in_range(leads.created_at, period.lo, period.hi)
     )
     referred = _count(theirs)
     converted = _count(theirs.filter(theirs.converted_at.notnull()))
@@ -122,8 +121,7 @@ def partner_scorecard(
     mdf = costs.filter(
         (costs.partner_id == partner_id)
         & (costs.category == "mdf")
-        & (costs.month >= day_start(period.start))
-        & (costs.month <= day_end(period.end))
+        & in_range(costs.month, period.lo, period.hi)
     )
     mdf_spend = mdf.aggregate(total=mdf.amount.sum()).to_pyarrow()["total"][0].as_py()
     tech_won, tech_closed = _role_deals(tables, period, as_of, "technology", partner_id)
