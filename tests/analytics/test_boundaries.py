@@ -9,6 +9,7 @@ from typing import Any
 from mutualist import analytics as an
 from mutualist.analytics.leads import lead_conversion
 from mutualist.analytics.pillars import ecosystem_pillars, partner_scorecard
+from mutualist.analytics.quality import data_quality
 
 from .conftest import MakeTables, day, opp
 
@@ -79,8 +80,10 @@ def test_a_lead_converted_before_it_was_created_is_left_out_of_the_median(
         lead(4, "2026-01-10", "2025-12-01"),  # converted "before" created: bad data
         lead(5, "2026-01-10", "2025-12-02"),
     ]
-    result = lead_conversion(
-        make_tables(partners=[PARTNER], leads=leads), PERIOD, dt.date(2026, 12, 31)
-    )
+    tables = make_tables(partners=[PARTNER], leads=leads)
+    tables = make_tables(partners=[PARTNER], leads=leads)
+    result = lead_conversion(tables, PERIOD, dt.date(2026, 12, 31))
     median = result["partner_referral"]["median_days_converted"]
     assert (median.value, median.n) == (20.0, 3)
+    flagged = data_quality(tables, dt.date(2026, 12, 31))["converted_before_created"]
+    assert (flagged["count"], flagged["n"]) == (2, 5)

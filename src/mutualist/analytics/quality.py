@@ -76,6 +76,9 @@ def data_quality(
         "revenue_months": _currency_mix(snap.revenue),
         "costs": _currency_mix(snap.costs),
     }
+    leads = snap.leads
+    n_leads = int(leads.count().execute())
+    converted_early = int(leads.filter(leads.converted_at < leads.created_at).count().execute())
     all_currencies = sorted({k for mix in currencies.values() for k in mix})
     n = int(c["n"] or 0)
 
@@ -100,6 +103,9 @@ def data_quality(
             int(late.count().execute()),
             n_inv,
             "partner attached after the deal closed (not credited)",
+        ),
+        "converted_before_created": _item(
+            converted_early, n_leads, "lead converted_at earlier than created_at (not a duration)"
         ),
         "currency_mix": {
             "currencies": all_currencies,
