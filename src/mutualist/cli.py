@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int)
 
     imp = sub.add_parser("import", help="import CRM, billing or finance exports")
-    imp.add_argument("kind", choices=("salesforce", "hubspot", "csv", "revenue", "costs"))
+    imp.add_argument("kind", choices=("salesforce", "hubspot", "csv", "revenue", "costs", "rates"))
     imp.add_argument("paths", nargs="+", type=Path, help="files, or folders of CSV files")
     imp.add_argument(
         "--dry-run", action="store_true", help="report what would change, write nothing"

@@ -232,5 +232,8 @@ TASKS = {
     }
 }
 UPLOAD_DIR = DATA_DIR / "uploads"
+# The currency the board reports in; other currencies are converted with the imported monthly
+# rates (`mutualist import rates`), and amounts without a rate are flagged, never guessed.
+REPORTING_CURRENCY = os.environ.get("MUTUALIST_REPORTING_CURRENCY", "USD").strip().upper()
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

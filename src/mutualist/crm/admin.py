@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from mutualist.crm.models import (
     Account,
     Cost,
+    ExchangeRate,
     Lead,
     Opportunity,
     PartnerInvolvement,
@@ -91,3 +92,10 @@ class StageChangeAdmin(admin.ModelAdmin[StageChange]):
 
     def has_change_permission(self, request: HttpRequest, obj: StageChange | None = None) -> bool:
         return False
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin[ExchangeRate]):
+    list_display = ("currency", "month", "rate")
+    list_filter = ("currency",)
+    date_hierarchy = "month"

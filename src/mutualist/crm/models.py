@@ -199,3 +199,21 @@ class Cost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.category}: {self.amount} {self.currency}"
+
+
+class ExchangeRate(models.Model):
+    """How many units of the reporting currency one unit of `currency` was worth in `month`
+    (finance's monthly average rate). The board converts amounts with it."""
+
+    month = models.DateField()  # first day of the month
+    currency = models.CharField(max_length=3)
+    rate = models.DecimalField(max_digits=18, decimal_places=8)
+
+    class Meta:
+        ordering = ["currency", "month"]
+        constraints = [
+            models.UniqueConstraint(fields=["month", "currency"], name="exchange_rate_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.month:%Y-%m}: {self.rate}"

@@ -23,6 +23,7 @@ from mutualist.audit.log import record, record_many
 from mutualist.crm.models import (
     Account,
     Cost,
+    ExchangeRate,
     Lead,
     Opportunity,
     PartnerInvolvement,
@@ -298,6 +299,7 @@ class _Applier:
         counts["leads"] = self.leads(batch, partner_ids, account_ids)
         counts["revenue_months"] = self.revenue(batch, account_ids)
         counts["costs"] = self.costs(batch, partner_ids)
+        counts["exchange_rates"] = self.rates(batch)
         return counts
 
     # Partners: few rows, each with an external-id row and a first status entry.
@@ -719,6 +721,38 @@ class _Applier:
         Cost.objects.bulk_create(creates, batch_size=2000)
         counts.created = len(creates)
         self.tick("costs", len(batch.costs))
+        return counts
+
+    def rates(self, batch: Batch) -> Counts:
+        """Exchange rates upsert on (month, currency)."""
+        counts = Counts()
+        if not batch.rates:
+            return counts
+        existing = {
+            (r.month, r.currency): r
+            for r in ExchangeRate.objects.filter(month__in={r.month for r in batch.rates})
+        }
+        creates: list[ExchangeRate] = []
+        for r in batch.rates:
+            old = existing.get((r.month, r.currency))
+            if old is None:
+                creates.append(ExchangeRate(month=r.month, currency=r.currency, rate=r.rate))
+            elif old.rate != r.rate:
+                diff = {"rate": [old.rate, r.rate]}
+                old.rate = r.rate
+                old.save(update_fields=["rate"])
+                record_many(
+                    self.actor,
+                    "exchange_rate.import_update",
+                    "crm.ExchangeRate",
+                    [(str(old.pk), str(old), diff)],
+                )
+                counts.updated += 1
+            else:
+                counts.unchanged += 1
+        ExchangeRate.objects.bulk_create(creates, batch_size=2000)
+        counts.created = len(creates)
+        self.tick("exchange_rates", len(batch.rates))
         return counts
 
 

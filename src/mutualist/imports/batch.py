@@ -142,6 +142,13 @@ class CostRecord:
     program: str = ""
 
 
+@dataclass(frozen=True)
+class RateRecord:
+    month: dt.date
+    currency: str
+    rate: Decimal
+
+
 @dataclass
 class Batch:
     """Everything read from a set of files imported together (applied all or nothing)."""
@@ -156,6 +163,7 @@ class Batch:
     leads: list[LeadRecord] = field(default_factory=list)
     revenue: list[RevenueRecord] = field(default_factory=list)
     costs: list[CostRecord] = field(default_factory=list)
+    rates: list[RateRecord] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     # Rows left out on purpose, not by error (e.g. IsDeleted history rows), per record kind;
     # the apply step adds them to that kind's `skipped` count.
@@ -179,4 +187,5 @@ class Batch:
             "leads": len(self.leads),
             "revenue_months": len(self.revenue),
             "costs": len(self.costs),
+            "exchange_rates": len(self.rates),
         }

@@ -13,6 +13,7 @@ KIND_CHOICES = [
     ("csv", "Other CRM: CSV with a mapping file"),
     ("revenue", "Revenue from billing (account_id, month, mrr, currency)"),
     ("costs", "Costs from finance (period, category, amount, currency)"),
+    ("rates", "Monthly exchange rates from finance (month, currency, rate)"),
 ]
 
 

@@ -10,9 +10,10 @@ from mutualist.imports.mapping import load_value_maps
 from mutualist.imports.parsing import read_csv
 from mutualist.imports.readers import finance
 from mutualist.imports.readers.salesforce import expand_paths, read_salesforce
+from mutualist.lib.currencies import reporting_currency
 from mutualist.lib.errors import ValidationFailed
 
-KINDS = ("salesforce", "hubspot", "csv", "revenue", "costs")
+KINDS = ("salesforce", "hubspot", "csv", "revenue", "costs", "rates")
 
 
 def read_files(kind: str, paths: list[Path], options: dict[str, Any]) -> Batch:
@@ -47,6 +48,13 @@ def read_files(kind: str, paths: list[Path], options: dict[str, Any]) -> Batch:
     return _read_finance(kind, paths, maps.default_currency, options)
 
 
+FINANCE_FILES: dict[str, tuple[Any, list[str], Any]] = {
+    "revenue": (finance.is_revenue, finance.REVENUE_COLUMNS, finance.read_revenue),
+    "costs": (finance.is_costs, finance.COST_COLUMNS, finance.read_costs),
+    "rates": (finance.is_rates, finance.RATE_COLUMNS, finance.read_rates),
+}
+
+
 def _read_finance(kind: str, paths: list[Path], currency: str, options: dict[str, Any]) -> Batch:
     batch = Batch(options.get("source_system") or "salesforce")
     files, batch.problems = expand_paths(paths)
@@ -55,9 +63,8 @@ def _read_finance(kind: str, paths: list[Path], currency: str, options: dict[str
         batch.problems += table.problems
         if table.problems and not table.header:
             continue
-        expected = finance.is_revenue if kind == "revenue" else finance.is_costs
+        expected, columns, reader = FINANCE_FILES[kind]
         if not expected(table):
-            columns = finance.REVENUE_COLUMNS if kind == "revenue" else finance.COST_COLUMNS
             batch.problems.append(
                 Problem(
                     table.name,
@@ -70,6 +77,5 @@ def _read_finance(kind: str, paths: list[Path], currency: str, options: dict[str
                 )
             )
             continue
-        reader = finance.read_revenue if kind == "revenue" else finance.read_costs
-        reader(table, batch, currency)
+        reader(table, batch, reporting_currency() if kind == "rates" else currency)
     return batch

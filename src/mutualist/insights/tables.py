@@ -18,6 +18,7 @@ from mutualist.analytics import tables_from_arrow
 from mutualist.analytics.schema import arrow_schema
 from mutualist.audit.models import AuditEntry
 from mutualist.crm.models import Account, Cost, Lead, Opportunity, PartnerInvolvement, RevenueMonth
+from mutualist.insights.currency import Rates, current_rates
 from mutualist.partners.models import Partner
 
 
@@ -89,7 +90,7 @@ def _partners() -> pa.Table:
     return _arrow("partners", _columns(rows, names))
 
 
-def _opportunities() -> pa.Table:
+def _opportunities(rates: Rates) -> pa.Table:
     names = [
         "opportunity_id",
         "account_id",
@@ -125,10 +126,35 @@ def _opportunities() -> pa.Table:
     )
     columns["amount"] = _to_float(columns["amount"])
     columns["acv"] = _to_float(columns["acv"])
+    _convert(
+        columns,
+        ("amount", "acv"),
+        # closed deals at their close month's rate, open ones at the newest
+        [c.date() if c is not None else None for c in columns["closed_at"]],
+        rates,
+    )
     return _arrow("opportunities", columns)
 
 
+def _convert(
+    columns: dict[str, list[Any]], amounts: Sequence[str], when: Sequence[Any], rates: Rates
+) -> None:
+    """Amount columns into the reporting currency where a rate exists (see `currency`)."""
+    if not rates.months:
+        return  # no rates imported: amounts stay as recorded (and mixed ones are flagged)
+    for i, (currency, day) in enumerate(zip(columns["currency"], when, strict=True)):
+        rate = rates.factor(currency, day)
+        if rate is None:
+            continue  # no rate: left in its own currency, which the board flags
+        for name in amounts:
+            if columns[name][i] is not None:
+                columns[name][i] *= rate
+        columns["currency"][i] = rates.base
+
+
 def arrow_tables() -> dict[str, pa.Table]:
+    """The app's data in the analytics schema, amounts in the reporting currency."""
+    rates = current_rates()
     accounts = _columns(
         list(
             Account.objects.order_by().values_list(
@@ -158,6 +184,7 @@ def arrow_tables() -> dict[str, pa.Table]:
         ["account_id", "month", "mrr", "currency"],
     )
     revenue["mrr"] = _to_float(revenue["mrr"])
+    _convert(revenue, ("mrr",), revenue["month"], rates)
     revenue["month"] = [_midnight(m) for m in revenue["month"]]
     costs = _columns(
         list(
@@ -168,11 +195,12 @@ def arrow_tables() -> dict[str, pa.Table]:
         ["month", "category", "amount", "currency", "partner_id", "program"],
     )
     costs["amount"] = _to_float(costs["amount"])
+    _convert(costs, ("amount",), costs["month"], rates)
     costs["month"] = [_midnight(m) for m in costs["month"]]
     return {
         "partners": _partners(),
         "accounts": _arrow("accounts", accounts),
-        "opportunities": _opportunities(),
+        "opportunities": _opportunities(rates),
         "involvements": _arrow("involvements", involvements),
         "leads": _arrow("leads", leads),
         "revenue_months": _arrow("revenue_months", revenue),

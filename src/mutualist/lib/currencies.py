@@ -168,3 +168,10 @@ def currency_error(code: str) -> str | None:
     if code not in CURRENCY_CODES:
         return f"{code!r} is not a currency we know (ISO 4217); use a code such as USD, EUR or GBP"
     return None
+
+
+def reporting_currency() -> str:
+    """The board's currency (setting `MUTUALIST_REPORTING_CURRENCY`, default USD)."""
+    from django.conf import settings
+
+    return str(getattr(settings, "REPORTING_CURRENCY", "USD"))

@@ -1,14 +1,15 @@
-"""The billing system's revenue file and finance's costs file.
+"""The billing system's revenue file and finance's costs and exchange-rate files.
 
 revenue: `account_id, month, mrr, currency` (account_id is the account's id in the CRM export,
 month `YYYY-MM`). costs: `period, category, amount, currency` and optional `partner_id, program`.
+rates: `month, currency, rate` — one unit of `currency` in the reporting currency that month.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from mutualist.imports.batch import Batch, CostRecord, RevenueRecord
+from mutualist.imports.batch import Batch, CostRecord, RateRecord, RevenueRecord
 from mutualist.imports.parsing import (
     CellError,
     CsvTable,
@@ -20,6 +21,7 @@ from mutualist.imports.readers.common import RowReader
 
 REVENUE_COLUMNS = ["account_id", "month", "mrr"]
 COST_COLUMNS = ["period", "category", "amount"]
+RATE_COLUMNS = ["month", "currency", "rate"]
 COST_CATEGORIES = ("sales", "marketing", "partner_team", "mdf", "commissions", "tooling")
 
 
@@ -29,6 +31,10 @@ def is_revenue(table: CsvTable) -> bool:
 
 def is_costs(table: CsvTable) -> bool:
     return set(COST_COLUMNS) <= set(table.header)
+
+
+def is_rates(table: CsvTable) -> bool:
+    return set(RATE_COLUMNS) <= set(table.header)
 
 
 def _currency(text: str, default: str) -> str:
@@ -126,3 +132,52 @@ def read_costs(table: CsvTable, batch: Batch, default_currency: str) -> None:
                 record.get("program", "").strip(),
             )
         )
+
+
+def read_rates(table: CsvTable, batch: Batch, reporting_currency: str) -> None:
+    """Monthly rates into the reporting currency; a rate for the reporting currency itself
+    must be 1 (anything else would silently rescale every figure)."""
+    batch.files.append(table.info("rates"))
+    batch.problems += missing_columns(
+        table, RATE_COLUMNS, "A rates file has month (YYYY-MM), currency, rate."
+    )
+    if any(p.code == "missing_column" and p.file == table.name for p in batch.problems):
+        return
+    rows = RowReader(table.name, batch.problems)
+    seen: set[tuple[object, str]] = set()
+    for number, record in table.records():
+        rows.start(number)
+        month = rows.required(record, "month", parse_month)
+        currency = rows.required(record, "currency", lambda t: _currency(t, ""))
+        rate = rows.required(record, "rate", parse_decimal)
+        if not rows.ok or month is None or currency is None or rate is None:
+            continue
+        if rate <= 0:
+            rows.error(
+                "rate",
+                record["rate"],
+                "is not a positive rate",
+                f"Give how many {reporting_currency} one {currency} was worth, e.g. 1.08.",
+                "invalid_value",
+            )
+            continue
+        if currency == reporting_currency and rate != 1:
+            rows.error(
+                "rate",
+                record["rate"],
+                f"is the rate of the reporting currency {reporting_currency} itself",
+                "It is always 1; leave the row out.",
+                "invalid_value",
+            )
+            continue
+        if (month, currency) in seen:
+            rows.warn(
+                "month",
+                record["month"],
+                "repeats a currency and month already read",
+                "The later row is skipped.",
+                "duplicate_id",
+            )
+            continue
+        seen.add((month, currency))
+        batch.rates.append(RateRecord(month, currency, rate))
