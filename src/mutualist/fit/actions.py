@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
@@ -38,17 +37,6 @@ MAX_EVIDENCE = 2000
 def _raise(errors: dict[str, str]) -> None:
     if errors:
         raise ValidationFailed(errors)
-
-
-def _number(value: Any, field: str, errors: dict[str, str]) -> Decimal | None:
-    try:
-        number = Decimal(str(value).strip())
-        if not number.is_finite():
-            raise InvalidOperation
-        return number
-    except (InvalidOperation, ValueError):
-        errors[field] = f"{value!r} is not a number; give one like 3 or 3.5"
-        return None
 
 
 def segment_labels() -> dict[str, str]:
@@ -133,7 +121,7 @@ def clean_definition(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any
                 + ", ".join(by_key)
             )
             continue
-        minimum = _number(gate.get("min", ""), f"{at}.min", errors)
+        minimum = validate.decimal_number(gate.get("min", ""), f"{at}.min", errors)
         if minimum is None:
             continue
         if not 0 <= minimum <= by_key[key]["scale_max"]:
@@ -406,7 +394,7 @@ def submit_assessment(
                 f"score {criterion.name} from 0 to {criterion.scale_max}; it is missing"
             )
             continue
-        value = _number(raw, f"scores.{key}", errors)
+        value = validate.decimal_number(raw, f"scores.{key}", errors)
         if value is None:
             continue
         if not 0 <= value <= criterion.scale_max:

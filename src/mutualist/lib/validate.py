@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 
 from mutualist.lib.countries import COUNTRY_CODES
 
@@ -63,3 +64,18 @@ def whole_number(value: object, field: str, errors: dict[str, str], low: int, hi
     if not low <= number <= high:
         errors[field] = f"{number} is out of range; give a number from {low} to {high}"
     return number
+
+
+def decimal_number(
+    value: object, field: str, errors: dict[str, str], example: str = "3 or 3.5"
+) -> Decimal | None:
+    """Parse a finite decimal from a form or JSON value; a problem goes into `errors[field]`
+    (the message shows `example`) and the result is None."""
+    try:
+        number = Decimal(str(value).strip())
+        if not number.is_finite():
+            raise InvalidOperation
+        return number
+    except (InvalidOperation, ValueError):
+        errors[field] = f"{value!r} is not a number; give one like {example}"
+        return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -31,14 +31,8 @@ MAX_GRACE_DAYS = 730
 
 
 def _decimal(value: Any, field: str, errors: dict[str, str]) -> Decimal:
-    try:
-        number = Decimal(str(value).strip())
-        if not number.is_finite():
-            raise InvalidOperation
-        return number
-    except (InvalidOperation, ValueError):
-        errors[field] = f"{value!r} is not a number; give one like 250000 or 0.35"
-        return Decimal(0)
+    number = validate.decimal_number(value, field, errors, example="250000 or 0.35")
+    return Decimal(0) if number is None else number  # the error stops the caller
 
 
 def _day(value: Any, field: str, errors: dict[str, str]) -> dt.date | None:
