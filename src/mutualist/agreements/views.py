@@ -139,17 +139,27 @@ def history(agreement: Agreement) -> list[dict[str, Any]]:
     return rows[::-1]
 
 
-def _approval_rows(agreement: Agreement) -> list[dict[str, Any]]:
-    live = {a.role: a for a in actions.live_approvals(agreement)}
+def term_rows(values: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, display value) of every key term, in the fixed order."""
+    return [(terms.TERM_LABELS[k], terms.display(k, values.get(k))) for k in terms.TERM_FIELDS]
+
+
+def coverage_rows(roles: list[str], coverage: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Each required approver role with the labels of the fields its sign-off covers."""
     return [
         {
             "role": role,
             "label": terms.role_label(role),
-            "fields": [terms.FIELD_LABELS[f] for f in agreement.coverage.get(role, [])],
-            "approval": live.get(role),
+            "fields": [terms.FIELD_LABELS[f] for f in coverage.get(role, [])],
         }
-        for role in agreement.required_approvals
+        for role in roles
     ]
+
+
+def _approval_rows(agreement: Agreement) -> list[dict[str, Any]]:
+    live = {a.role: a for a in actions.live_approvals(agreement)}
+    rows = coverage_rows(agreement.required_approvals, agreement.coverage)
+    return [{**row, "approval": live.get(row["role"])} for row in rows]
 
 
 def _details(
@@ -160,10 +170,7 @@ def _details(
     ctx: dict[str, Any] = {
         "a": agreement,
         "v": version,
-        "terms": [
-            (terms.TERM_LABELS[k], terms.display(k, version.terms.get(k)))
-            for k in terms.TERM_FIELDS
-        ],
+        "terms": term_rows(version.terms),
         "approvals": _approval_rows(agreement),
         "resets": agreement.approvals.filter(reset_at__isnull=False)
         .select_related("approver", "version")
@@ -277,10 +284,7 @@ def agreement_print(request: HttpRequest, agreement_id: int) -> HttpResponse:
     ctx = {
         "a": agreement,
         "v": version,
-        "terms": [
-            (terms.TERM_LABELS[k], terms.display(k, version.terms.get(k)))
-            for k in terms.TERM_FIELDS
-        ],
+        "terms": term_rows(version.terms),
         "approvals": _approval_rows(agreement),
         "printed_at": timezone.now(),
     }
@@ -407,17 +411,8 @@ def template_details(request: HttpRequest, template_id: int) -> HttpResponse:
             template.refresh_from_db()
     ctx = {
         "t": template,
-        "terms": [
-            (terms.TERM_LABELS[k], terms.display(k, template.terms.get(k)))
-            for k in terms.TERM_FIELDS
-        ],
-        "approvals": [
-            {
-                "label": terms.role_label(role),
-                "fields": [terms.FIELD_LABELS[f] for f in template.coverage.get(role, [])],
-            }
-            for role in template.required_approvals
-        ],
+        "terms": term_rows(template.terms),
+        "approvals": coverage_rows(template.required_approvals, template.coverage),
         "agreements": template.agreements.select_related("partner").order_by("-created_at")[:50],
         "can_manage": access.can_manage_templates(user),
         "form": _template_form(form),
