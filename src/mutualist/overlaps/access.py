@@ -29,6 +29,15 @@ def get_partner_for_mapping(user: Any, partner_id: int) -> Partner:
     return get_partner_for(user, partner_id)
 
 
+def get_partner_for_review(user: Any, partner_id: int) -> Partner:
+    """The review queue of medium-confidence links is the vendor's: its staff see it, a
+    partner's people get a 404."""
+    partner = get_partner_for_mapping(user, partner_id)
+    if side_of(user) != Side.VENDOR:
+        raise Http404("No such page.")
+    return partner
+
+
 def can_manage(user: Any, partner: Partner, side: Side) -> bool:
     """May `user` change `side`'s opt-in, populations and sharing rules with `partner`?"""
     if not (user and user.is_authenticated and user.is_active):

@@ -13,7 +13,6 @@ from ninja.pagination import paginate
 from mutualist.accounts.access import acting_user
 from mutualist.lib.pagination import PagePagination
 from mutualist.overlaps import access, actions, policy, review
-from mutualist.overlaps.choices import Side
 from mutualist.overlaps.models import AccountList, PartnerAccount, Partnership, Population
 from mutualist.overlaps.populations import populations_of
 from mutualist.overlaps.schemas import (
@@ -192,13 +191,6 @@ def get_list(request: HttpRequest, list_id: int) -> AccountList:
     return access.get_list_for(request.user, list_id)
 
 
-def _review_partner(request: HttpRequest, partner_id: int) -> Partner:
-    partner = access.get_partner_for_mapping(request.user, partner_id)
-    if access.side_of(request.user) != Side.VENDOR:
-        raise Http404("No such page.")
-    return partner
-
-
 def _review_row(account: PartnerAccount) -> dict[str, Any]:
     company = account.company
     assert company is not None
@@ -220,7 +212,10 @@ def _review_row(account: PartnerAccount) -> dict[str, Any]:
 def review_queue(request: HttpRequest, partner_id: int) -> Any:
     """Medium-confidence links waiting for a person (vendor staff only; not counted or shared
     until confirmed)."""
-    return [_review_row(a) for a in review.waiting(_review_partner(request, partner_id))]
+    return [
+        _review_row(a)
+        for a in review.waiting(access.get_partner_for_review(request.user, partner_id))
+    ]
 
 
 @router.post("/mapping/partners/{partner_id}/review/{record_id}", response=ReviewLinkOut)
@@ -229,7 +224,7 @@ def review_decide(
 ) -> Any:
     """Confirm (counts as high from then on) or reject (unlinked) one waiting link; the
     decision is kept for later uploads. The CPO or the partner's owner."""
-    partner = _review_partner(request, partner_id)
+    partner = access.get_partner_for_review(request.user, partner_id)
     account = review.get_waiting(partner, record_id)
     row = _review_row(account)
     decided = review.decide(acting_user(request), partner, record_id, payload.decision)

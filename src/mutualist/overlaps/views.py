@@ -347,21 +347,13 @@ def resolve(request: HttpRequest) -> HttpResponse:
     return redirect("mapping-index")
 
 
-def _review_context(request: HttpRequest, partner_id: int) -> Partner:
-    """The review queue is the vendor's: its staff see it, a partner's people get a 404."""
-    partner = access.get_partner_for_mapping(request.user, partner_id)
-    if access.side_of(request.user) != Side.VENDOR:
-        raise Http404("No such page.")
-    return partner
-
-
 REVIEW_HEADER = ["id", "their_name", "their_domain", "their_country", "company", "reason"]
 
 
 @login_required
 def review_queue(request: HttpRequest, partner_id: int) -> HttpResponse:
     """Medium-confidence links of the partner's records, for a person to confirm or reject."""
-    partner = _review_context(request, partner_id)
+    partner = access.get_partner_for_review(request.user, partner_id)
     waiting = review.waiting(partner)
     if search := request.GET.get("q", "").strip():
         waiting = waiting.filter(Q(name__icontains=search) | Q(company__name__icontains=search))
@@ -386,6 +378,6 @@ def review_queue(request: HttpRequest, partner_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def review_decide(request: HttpRequest, partner_id: int, record_id: int) -> HttpResponse:
-    partner = _review_context(request, partner_id)
+    partner = access.get_partner_for_review(request.user, partner_id)
     review.decide(acting_user(request), partner, record_id, request.POST.get("decision", ""))
     return redirect("mapping-review", partner.pk)
