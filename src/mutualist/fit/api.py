@@ -186,7 +186,7 @@ def list_prospects(
     first, then by score. Empty when no scorecard is published."""
     access.require_staff(request.user)
     version = version_from(request.user, "" if version_id is None else str(version_id))
-    partners = prospects(status, "" if segment_id is None else str(segment_id))
+    partners = prospects(request.user, status, "" if segment_id is None else str(segment_id))
     return rank(partners, version) if version is not None else []
 
 

@@ -21,6 +21,7 @@ from mutualist.fit.models import Assessment, CriterionKind, ScorecardVersion
 from mutualist.fit.score import current_version, rank, score_partner
 from mutualist.lib.errors import ValidationFailed
 from mutualist.lib.listing import PAGE_SIZE, page_number
+from mutualist.partners.access import partners_visible_to
 from mutualist.partners.models import Partner, Segment
 
 STATUSES = tuple(str(s) for s in actions.ASSESSABLE)
@@ -36,7 +37,7 @@ def version_from(user: Any, raw: str) -> ScorecardVersion | None:
     return versions.select_related("scorecard").get(pk=raw)
 
 
-def prospects(status: str, segment: str) -> list[Partner]:
+def prospects(user: Any, status: str, segment: str) -> list[Partner]:
     """The partners in an early stage (one stage with `status`), in `segment` (an id) if given."""
     errors: dict[str, str] = {}
     if status and status not in STATUSES:
@@ -45,7 +46,7 @@ def prospects(status: str, segment: str) -> list[Partner]:
         errors["segment"] = f"{segment!r} is not a segment id; pick one listed"
     if errors:
         raise ValidationFailed(errors)
-    rows = Partner.objects.filter(status__in=[status] if status else STATUSES)
+    rows = partners_visible_to(user).filter(status__in=[status] if status else STATUSES)
     if segment:
         rows = rows.filter(segments__pk=segment)
     return list(rows.distinct().order_by("name", "pk"))
@@ -184,7 +185,7 @@ def fit_index(request: HttpRequest) -> HttpResponse:
             return redirect("fit-scorecard", created.scorecard_id)
     try:
         version = version_from(request.user, filters["version"])
-        partners = prospects(filters["status"], filters["segment"])
+        partners = prospects(request.user, filters["status"], filters["segment"])
     except ValidationFailed as exc:
         ctx["errors"] = exc.errors
         return render(request, "fit/index.html", ctx, status=400)
@@ -281,7 +282,7 @@ def fit_compare(request: HttpRequest) -> HttpResponse:
     except ValidationFailed as exc:
         ctx["errors"] = exc.errors
         return render(request, "fit/compare.html", ctx, status=400)
-    partners = list(Partner.objects.filter(pk__in=ids))
+    partners = list(partners_visible_to(request.user).filter(pk__in=ids))
     ctx["version"] = version
     if len(ids) < 2:
         ctx["errors"] = {"ids": "pick two or more partners to compare, e.g. ids=1,2"} if ids else {}

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from mutualist.accounts.roles import PARTNER_EDITORS, Role
 from mutualist.lib.errors import NotAllowed
-from mutualist.onboarding.choices import Side
+from mutualist.onboarding.choices import JourneyStatus, Side
 from mutualist.onboarding.models import Journey, JourneyTemplate, Task
-from mutualist.partners.access import can_edit_partner
+from mutualist.partners.access import can_edit_partner, partners_visible_to
+from mutualist.partners.choices import Status
 from mutualist.partners.models import Partner
 
 
@@ -137,6 +138,18 @@ def require_can_manage_templates(user: Any) -> None:
     if not can_manage_templates(user):
         role = user.get_role_display() if _active(user) else "anonymous"
         raise NotAllowed(f"Your role ({role}) cannot change journey templates; the CPO does.")
+
+
+def partners_waiting_for(user: Any) -> QuerySet[Partner]:
+    """Partners in onboarding without an active journey that `user` may start one for: every
+    such partner for the CPO, an alliance manager's own and unowned ones; nobody else's."""
+    if not can_manage_any(user):
+        return Partner.objects.none()
+    waiting = partners_visible_to(user).filter(status=Status.ONBOARDING)
+    waiting = waiting.exclude(journeys__status=JourneyStatus.ACTIVE)
+    if user.role != Role.CPO:
+        waiting = waiting.filter(Q(owner=user) | Q(owner__isnull=True))
+    return waiting.order_by("name")
 
 
 def can_manage_any(user: Any) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -15,15 +15,12 @@ from django.utils import timezone
 
 from mutualist.accounts.access import acting_user
 from mutualist.accounts.models import User
-from mutualist.accounts.roles import Role
 from mutualist.lib.errors import Conflict, ValidationFailed
 from mutualist.lib.listing import Column, render_filtered_list
 from mutualist.onboarding import access, actions, progress
 from mutualist.onboarding.choices import JourneyStatus, Kind, Side
 from mutualist.onboarding.models import Journey, JourneyTemplate, Task, TaskTemplate
-from mutualist.partners.access import get_partner_for
-from mutualist.partners.choices import Status
-from mutualist.partners.models import Partner
+from mutualist.partners.access import get_partner_for, partners_visible_to
 
 STATUSES = tuple(JourneyStatus.values)
 SORTS = ("newest", "oldest", "partner", "progress")
@@ -91,23 +88,25 @@ def index(request: HttpRequest) -> HttpResponseBase:
     if user.is_partner_user:
         return _portal(request)
     actions.sweep_overdue()
-    waiting = Partner.objects.filter(status=Status.ONBOARDING).exclude(
-        journeys__status=JourneyStatus.ACTIVE
-    )
-    if user.role != Role.CPO:
-        waiting = waiting.filter(Q(owner=user) | Q(owner__isnull=True))
     ctx = {
         "statuses": STATUSES,
-        "partners": Partner.objects.filter(journeys__isnull=False).distinct().order_by("name"),
+        "partners": partners_visible_to(user)
+        .filter(journeys__isnull=False)
+        .distinct()
+        .order_by("name"),
         "median": progress.median_days_to_first_win(),
-        "overdue_tasks": Task.objects.filter(
+        "overdue_tasks": access.tasks_visible_to(user)
+        .filter(
             journey__status=JourneyStatus.ACTIVE,
             status="open",
             due_on__lt=timezone.localdate(),
-        ).count(),
-        "active_journeys": Journey.objects.filter(status=JourneyStatus.ACTIVE).count(),
+        )
+        .count(),
+        "active_journeys": access.journeys_visible_to(user)
+        .filter(status=JourneyStatus.ACTIVE)
+        .count(),
         "templates": access.templates_visible_to(user),
-        "waiting": waiting.order_by("name") if access.can_manage_any(user) else [],
+        "waiting": access.partners_waiting_for(user),
         "can_start": access.can_manage_any(user),
         "can_edit_templates": access.can_manage_templates(user),
         "template_form": template_form,
