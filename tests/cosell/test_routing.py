@@ -307,6 +307,8 @@ def test_acceptance_stats(world: World) -> None:
     assert acme.rate.low == pytest.approx(0.3542, abs=1e-4)
     assert acme.rate.high == pytest.approx(0.8794, abs=1e-4)
     assert acme.median_hours_to_accept == 3.5 and acme.median_note == ""
+    # 1..6 hours: the exact binomial 95% interval of the median runs from the 1st to the 6th
+    assert (acme.median_low_hours, acme.median_high_hours) == (1.0, 6.0)
     assert globex.rate.value == 1.0 and globex.rate.low == pytest.approx(0.2065, abs=1e-4)
     assert globex.median_hours_to_accept is None
     assert globex.median_note == "not enough data (1 accepted, 5 needed)"

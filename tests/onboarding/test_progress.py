@@ -118,3 +118,7 @@ def test_median_time_to_first_won_deal(world: World) -> None:
     assert progress.median_days_to_first_win() == progress.Median(days=None, n=4, journeys=5)
     _won_after(world, "P7", 30)
     assert progress.median_days_to_first_win() == progress.Median(days=30.0, n=5, journeys=6)
+    for name, days in (("P8", 5), ("P9", 60), ("P10", 70), ("P11", 15)):
+        _won_after(world, name, days)
+    # 5 10 15 20 30 40 60 70 90: median 30; exact binomial 95% ranks 2nd and 8th (10 to 70)
+    assert progress.median_days_to_first_win() == progress.Median(30.0, 9, 10, 10.0, 70.0)

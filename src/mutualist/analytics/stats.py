@@ -213,6 +213,12 @@ def median_from_ranks(value_at: dict[int, float], n: int, level: float = LEVEL) 
     )
 
 
+def sample_median(values: Sequence[float], level: float = LEVEL) -> Estimate:
+    """The median of a small sample held in memory, with its order-statistic interval."""
+    ordered = sorted(values)
+    return median_from_ranks(dict(enumerate(ordered)), len(ordered), level)
+
+
 def ranks_needed(n: int, level: float = LEVEL) -> list[int]:
     """Every 0-based rank :func:`median_from_ranks` will ask for."""
     if n <= 0:

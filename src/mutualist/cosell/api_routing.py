@@ -86,6 +86,8 @@ class StatsOut(Schema):
     expired: int
     acceptance_rate: RateOut
     median_hours_to_accept: float | None
+    median_low_hours: float | None = None
+    median_high_hours: float | None = None
     median_note: str
 
 

@@ -9,7 +9,6 @@ holding `MAX_OPEN_OFFERS` unanswered offers gets no more until it answers some.
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,7 +21,7 @@ from django.utils import timezone
 
 from mutualist.accounts.models import User
 from mutualist.analytics.estimate import Estimate
-from mutualist.analytics.stats import proportion
+from mutualist.analytics.stats import proportion, sample_median
 from mutualist.audit.log import record, snapshot
 from mutualist.cosell.access import (
     require_can_answer,
@@ -482,6 +481,8 @@ class PartnerStats:
     expired: int = 0
     rate: Estimate = field(default_factory=lambda: proportion(0, 0))
     median_hours_to_accept: float | None = None
+    median_low_hours: float | None = None  # the median's 95% order-statistic interval
+    median_high_hours: float | None = None
     median_note: str = ""
 
     @property
@@ -539,7 +540,9 @@ def acceptance_stats(partner: Partner | None = None) -> list[PartnerStats]:
         row.rate = proportion(row.accepted, row.answered)
         times = hours.get(partner_id, [])
         if len(times) >= MIN_FOR_MEDIAN:
-            row.median_hours_to_accept = round(statistics.median(times), 1)
+            median = sample_median(times)
+            row.median_hours_to_accept = round(median.value, 1)  # type: ignore[arg-type]
+            row.median_low_hours, row.median_high_hours = median.low, median.high
         else:
             row.median_note = f"not enough data ({len(times)} accepted, {MIN_FOR_MEDIAN} needed)"
     return list(stats.values())

@@ -74,3 +74,5 @@ class SlaOut(Schema):
     p90_hours: float | None
     overdue: int
     waiting: int
+    median_low: float | None = None
+    median_high: float | None = None

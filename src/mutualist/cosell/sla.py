@@ -10,7 +10,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from mutualist.analytics.estimate import Estimate
-from mutualist.analytics.stats import proportion
+from mutualist.analytics.stats import proportion, sample_median
 from mutualist.cosell.models import DealRegistration
 from mutualist.cosell.registrations import current_rules
 
@@ -27,6 +27,8 @@ class SlaSummary:
     p90_hours: float | None
     overdue: int
     waiting: int
+    median_low: float | None = None  # the median's 95% order-statistic interval
+    median_high: float | None = None
 
 
 def overdue_queue(now: dt.datetime | None = None) -> QuerySet[DealRegistration]:
@@ -56,11 +58,14 @@ def summary(now: dt.datetime | None = None) -> SlaSummary:
     hours = sorted(r.waited.total_seconds() / 3600 for r in decided)
     within = sum(h <= rules.decision_sla_hours for h in hours)
     enough = len(hours) >= MIN_FOR_MEDIAN
+    median = sample_median(hours)
     return SlaSummary(
         sla_hours=rules.decision_sla_hours,
         decided=len(hours),
         within_sla=proportion(within, len(hours)),
-        median_hours=statistics.median(hours) if enough else None,
+        median_hours=median.value if enough else None,
+        median_low=median.low if enough else None,
+        median_high=median.high if enough else None,
         p90_hours=statistics.quantiles(hours, n=10)[-1] if enough else None,
         overdue=overdue_queue(now).count(),
         waiting=DealRegistration.objects.filter(status=DealRegistration.Status.PENDING).count(),

@@ -9,12 +9,12 @@ partner is involved in that closed after the start. Both are None ("not yet") un
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from dataclasses import dataclass, field
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from mutualist.analytics.stats import sample_median
 from mutualist.cosell.models import DealRegistration
 from mutualist.crm.models import Opportunity, PartnerInvolvement
 from mutualist.onboarding.choices import JourneyStatus, TaskStatus
@@ -143,6 +143,8 @@ class Median:
     days: float | None  # None: not enough data
     n: int  # journeys with a first won deal, which the median is based on
     journeys: int  # journeys considered (not cancelled)
+    low: float | None = None  # the 95% order-statistic interval; None below 6 journeys
+    high: float | None = None
 
 
 def median_days_to_first_win(journeys: QuerySet[Journey] | None = None) -> Median:
@@ -154,5 +156,7 @@ def median_days_to_first_win(journeys: QuerySet[Journey] | None = None) -> Media
         )
     )
     days = [d for j in rows if (d := days_to_first_win(j)) is not None]
-    value = float(statistics.median(days)) if len(days) >= MIN_JOURNEYS else None
-    return Median(days=value, n=len(days), journeys=len(rows))
+    if len(days) < MIN_JOURNEYS:
+        return Median(days=None, n=len(days), journeys=len(rows))
+    median = sample_median(days)
+    return Median(median.value, len(days), len(rows), median.low, median.high)
