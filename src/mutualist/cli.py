@@ -293,10 +293,16 @@ def _demo(args: argparse.Namespace) -> int:
     _print_logins(url, logins)
     if args.no_serve:
         return 0
-    from mutualist import serve
+    # Serve from a fresh process: loading used DuckDB (mapping, tier evaluation, the board's
+    # cached tables), and gunicorn's workers forked from this process would inherit that
+    # connection without its threads; the first board request then hangs forever.
+    sys.stdout.flush()
+    os.execv(sys.executable, _serve_command(args.host, args.port))
+    return 0  # not reached
 
-    serve.run(args.host, args.port, workers=2, threads=4)
-    return 0
+
+def _serve_command(host: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "mutualist.cli", "serve", "--host", host, "--port", str(port)]
 
 
 def _print_logins(url: str, logins: Any) -> None:

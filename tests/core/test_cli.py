@@ -80,3 +80,39 @@ def test_synth_refuses_bad_numbers(tmp_path: Any, capsys: Any) -> None:
 def test_synth_explains_an_impossible_config(tmp_path: Any, capsys: Any) -> None:
     assert main(["synth", "--out", str(tmp_path), "--accounts", "2"]) == 2
     assert "accounts must be >= 3" in capsys.readouterr().err
+
+
+def test_demo_serves_from_a_fresh_process(
+    db: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """Loading uses DuckDB; gunicorn workers forked from the loading process hung on their
+    first board request. The demo hands over to `mutualist serve` in a new process instead."""
+    import sys
+
+    from mutualist import cli
+    from mutualist.core import demo
+
+    calls: list[tuple[str, list[str]]] = []
+
+    def exec_instead(path: str, argv: list[str]) -> None:
+        calls.append((path, argv))
+
+    monkeypatch.setattr(demo, "is_loaded", lambda: True)
+    monkeypatch.setattr(cli.os, "execv", exec_instead)
+    assert main(["demo", "--port", "8123"]) == 0
+    assert calls == [
+        (
+            sys.executable,
+            [
+                sys.executable,
+                "-m",
+                "mutualist.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "8123",
+            ],
+        )
+    ]
+    assert "already loaded" in capsys.readouterr().out
