@@ -71,7 +71,10 @@ def test_the_real_salesforce_sample_imports_with_its_anomalies_reported() -> Non
     assert all(len(f["sha256"]) == 64 for f in run.files)
 
 
-def test_a_second_run_changes_nothing_and_says_so() -> None:
+@pytest.mark.parametrize("scan_above", [actions.SCAN_ABOVE, 0], ids=["in-lists", "one-scan"])
+def test_a_second_run_changes_nothing_and_says_so(monkeypatch: Any, scan_above: int) -> None:
+    # Large imports read the existing rows in one scan instead of IN lists: same answer.
+    monkeypatch.setattr(actions, "SCAN_ABOVE", scan_above)
     run_import(None, "salesforce", read_salesforce([SAMPLE]))
     state, audits = db_state(), AuditEntry.objects.count()
     again = run_import(None, "salesforce", read_salesforce([SAMPLE]))
@@ -81,7 +84,11 @@ def test_a_second_run_changes_nothing_and_says_so() -> None:
     assert AuditEntry.objects.count() == audits + 1  # only the run itself
 
 
-def test_a_changed_row_updates_its_record_with_before_and_after(tmp_path: Path) -> None:
+@pytest.mark.parametrize("scan_above", [actions.SCAN_ABOVE, 0], ids=["in-lists", "one-scan"])
+def test_a_changed_row_updates_its_record_with_before_and_after(
+    tmp_path: Path, monkeypatch: Any, scan_above: int
+) -> None:
+    monkeypatch.setattr(actions, "SCAN_ABOVE", scan_above)
     export = sample_copy(tmp_path)
     run_import(None, "salesforce", read_salesforce([export]))
     path = export / "Opportunity.csv"

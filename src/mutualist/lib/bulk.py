@@ -7,7 +7,9 @@ that is minutes instead of seconds. Callers pass columns already converted to da
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -15,6 +17,11 @@ from django.db import connection
 from django.db.models import Model
 
 SQLITE_BATCH = 20_000
+# SQLite: a load at least this large (and at least as large as the table) rebuilds the table's
+# secondary indexes once instead of updating them row by row. Measured on 1M opportunities
+# (five indexes): 18 s row by row, 3.2 s insert + 4.8 s rebuild.
+SQLITE_REBUILD_ROWS = 20_000
+SQLITE_LOAD_CACHE_KIB = 256 * 1024
 
 
 def db_columns(model: type[Model], fields: Sequence[str]) -> list[str]:
@@ -44,8 +51,50 @@ def bulk_insert(
         if connection.vendor == "postgresql":
             _copy(cursor, table, names, columns, progress)
         else:
-            _executemany(cursor, table, names, columns, count, progress)
+            with _sqlite_large_load(cursor, table, count):
+                _executemany(cursor, table, names, columns, count, progress)
     return count
+
+
+@contextmanager
+def _sqlite_large_load(cursor: Any, table: str, count: int) -> Iterator[None]:
+    """For a large SQLite load: a page cache big enough for the indexes, and, when the load at
+    least doubles the table, its secondary indexes dropped and rebuilt afterwards.
+
+    Row-by-row index updates in random key order thrash SQLite's 2 MB default cache; a rebuild
+    sorts once. DDL is transactional in SQLite, so inside the caller's transaction a failure
+    restores the indexes with everything else, and a rebuilt unique index still refuses
+    duplicates (the load fails whole, as it would have row by row)."""
+    if count < SQLITE_REBUILD_ROWS:
+        yield
+        return
+    previous = cursor.execute("PRAGMA cache_size").fetchone()[0]
+    cursor.execute(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}")
+    try:
+        existing = cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")
+        doubles = count >= existing.fetchone()[0]
+        # Outside a transaction a failed load would leave the table without its indexes.
+        indexes = (
+            _secondary_indexes(cursor, table) if doubles and connection.in_atomic_block else []
+        )
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+        yield
+        for _, sql in indexes:
+            cursor.execute(sql)
+    finally:
+        cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+
+
+def _secondary_indexes(cursor: Any, table: str) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the indexes Django created on `table`; SQLite's own
+    indexes for UNIQUE/PRIMARY KEY table constraints have no statement and stay."""
+    rows = cursor.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+        "AND sql IS NOT NULL ORDER BY name",
+        [table],
+    ).fetchall()
+    return [(str(name), str(sql)) for name, sql in rows]
 
 
 def _copy(
@@ -152,6 +201,16 @@ def text_column(values: np.ndarray) -> list[str]:
     return [str(v) for v in values.tolist()]
 
 
+def _sqlite_datetime(value: Any) -> str | None:
+    """What Django's SQLite backend stores for an aware datetime (naive UTC text), without its
+    per-value settings lookups: a million deals spent 15 s here."""
+    if value is None:
+        return None
+    if value.tzinfo is dt.UTC:
+        return str(value.replace(tzinfo=None))
+    return connection.ops.adapt_datetimefield_value(value)  # type: ignore[no-any-return]
+
+
 def adapt_column(model: type[Model], name: str, values: Sequence[Any]) -> list[Any]:
     """Python values of one field made ready for `bulk_insert` on the current database."""
     from django.db import models as m
@@ -159,6 +218,8 @@ def adapt_column(model: type[Model], name: str, values: Sequence[Any]) -> list[A
     field = model._meta.get_field(name)
     ops = connection.ops
     if isinstance(field, m.DateTimeField):
+        if connection.vendor == "sqlite":
+            return [_sqlite_datetime(v) for v in values]
         return [None if v is None else ops.adapt_datetimefield_value(v) for v in values]
     if isinstance(field, m.DateField):
         return [None if v is None else ops.adapt_datefield_value(v) for v in values]

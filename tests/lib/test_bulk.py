@@ -1,0 +1,87 @@
+"""Set-based loads: what a large SQLite load does to the table's indexes, and the SQLite
+datetime text the loader writes itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from mutualist.crm.models import Account
+from mutualist.lib import bulk
+
+pytestmark = pytest.mark.django_db(transaction=True)
+sqlite_only = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="the index rebuild is SQLite's; PostgreSQL uses COPY"
+)
+FIELDS = ["source_system", "external_id", "name", "created_at"]
+BLANK = ["domain", "country", "industry", "size_band", "lifecycle"]
+
+
+def account_columns(refs: list[str]) -> list[list[Any]]:
+    now = bulk.adapt_column(Account, "created_at", [dt.datetime(2024, 1, 2, tzinfo=dt.UTC)])[0]
+    blank = [[""] * len(refs) for _ in BLANK]
+    return [["test"] * len(refs), refs, [f"Company {r}" for r in refs], [now] * len(refs), *blank]
+
+
+def index_sql() -> list[str]:
+    with connection.cursor() as cursor:
+        rows = cursor.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = 'crm_account' AND type = 'index' "
+            "AND sql IS NOT NULL ORDER BY name"
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+@sqlite_only
+def test_a_large_load_rebuilds_the_indexes_it_dropped(monkeypatch: Any) -> None:
+    monkeypatch.setattr(bulk, "SQLITE_REBUILD_ROWS", 10)
+    before = index_sql()
+    dropped: list[str] = []
+    real = bulk._secondary_indexes
+    monkeypatch.setattr(
+        bulk, "_secondary_indexes", lambda *a: dropped.extend(n for n, _ in real(*a)) or real(*a)
+    )
+    with transaction.atomic():
+        bulk.bulk_insert(Account, FIELDS + BLANK, account_columns([str(i) for i in range(50)]))
+    assert Account.objects.count() == 50
+    assert len(dropped) == 4  # unique external id, name, domain, industry
+    assert index_sql() == before
+    assert Account.objects.filter(name="Company 7").exists()
+
+
+@sqlite_only
+def test_a_duplicate_in_a_large_load_fails_whole_with_the_indexes_back(monkeypatch: Any) -> None:
+    monkeypatch.setattr(bulk, "SQLITE_REBUILD_ROWS", 10)
+    before = index_sql()
+    refs = [str(i) for i in range(30)] + ["7"]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk.bulk_insert(Account, FIELDS + BLANK, account_columns(refs))
+    assert Account.objects.count() == 0
+    assert index_sql() == before
+    with connection.cursor() as cursor:
+        assert cursor.execute("PRAGMA cache_size").fetchone()[0] == -2000
+
+
+@sqlite_only
+def test_outside_a_transaction_nothing_is_dropped(monkeypatch: Any) -> None:
+    monkeypatch.setattr(bulk, "SQLITE_REBUILD_ROWS", 10)
+    monkeypatch.setattr(bulk, "_secondary_indexes", lambda *a: pytest.fail("dropped"))
+    bulk.bulk_insert(Account, FIELDS + BLANK, account_columns([str(i) for i in range(20)]))
+    assert Account.objects.count() == 20
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        dt.datetime(2024, 3, 1, 0, 0, tzinfo=dt.UTC),
+        dt.datetime(2024, 3, 1, 12, 30, 5, 120, tzinfo=dt.UTC),
+        dt.datetime(2024, 3, 1, 1, 0, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        None,
+    ],
+)
+def test_datetime_text_is_what_django_would_store(value: dt.datetime | None) -> None:
+    expected = None if value is None else connection.ops.adapt_datetimefield_value(value)
+    assert bulk.adapt_column(Account, "created_at", [value]) == [expected]
