@@ -30,10 +30,10 @@ FILES = ("Account.csv", "Opportunity.csv", "OpportunityPartner.csv")
 
 def ours(folder: Path) -> dict[str, Any]:
     from mutualist.imports.actions import run_import
-    from mutualist.imports.readers.salesforce import read_salesforce
+    from mutualist.imports.sources import read_files
 
     start = time.perf_counter()
-    batch = read_salesforce([folder / name for name in FILES])
+    batch = read_files("salesforce", [folder / name for name in FILES], {})
     run = run_import(None, "salesforce", batch)
     seconds = time.perf_counter() - start
     assert run.status == "succeeded", run.message

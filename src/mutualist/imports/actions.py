@@ -34,6 +34,7 @@ from mutualist.imports.batch import Batch, Problem
 from mutualist.imports.mapping import STAGES
 from mutualist.imports.models import ImportRun
 from mutualist.lib import bulk
+from mutualist.lib.collector import paused_collector
 from mutualist.partners.choices import Status
 from mutualist.partners.models import Partner, PartnerExternalId, StatusChange, join_types
 
@@ -103,7 +104,7 @@ def run_import(
             f"{len(blocking)} problem(s) must be fixed first; nothing was written.",
         )
     try:
-        with transaction.atomic():
+        with transaction.atomic(), paused_collector():
             applier = _Applier(actor, batch.source_system, progress, run)
             counts = applier.apply(batch)
             problems += applier.problems
@@ -452,8 +453,10 @@ class _Applier:
             [ref for ref, _ in creates],
         ]
         now = timezone.now()
-        for name in fields:
-            column = [now if values[name] is KEEP else values[name] for _, values in creates]
+        # Every row's dict has the fields in the same order: transpose once.
+        transposed = zip(*(tuple(values.values()) for _, values in creates), strict=True)
+        for name, values in zip(fields, transposed, strict=True):
+            column = [now if v is KEEP else v for v in values] if KEEP in values else values
             columns.append(bulk.adapt_column(model, _field_name(name), column))
         bulk.bulk_insert(
             model, [_field_name(n) for n in names], columns, lambda n: self.tick(step, n)

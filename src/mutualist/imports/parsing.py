@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -22,6 +22,8 @@ from pathlib import Path
 from mutualist.imports.batch import FileInfo, Problem
 
 UTC = dt.UTC
+# Files this large (about 5,000 deals) are read by Arrow when they are well formed.
+ARROW_MIN_BYTES = 1 << 20
 csv.field_size_limit(10 * 1024 * 1024)
 
 
@@ -41,17 +43,44 @@ class CsvTable:
     header: list[str]
     rows: list[list[str]]
     problems: list[Problem]
+    # A large well-formed file read by Arrow keeps its cells column by column (one list per
+    # header column) and leaves `rows` empty: a million row lists cost a second to build.
+    columns: list[list[str]] | None = None
+
+    @property
+    def row_count(self) -> int:
+        if self.columns is not None:
+            return len(self.columns[0]) if self.columns else 0
+        return len(self.rows)
 
     def info(self, kind: str) -> FileInfo:
-        return FileInfo(self.name, self.sha256, len(self.rows), kind)
+        return FileInfo(self.name, self.sha256, self.row_count, kind)
 
     def index(self) -> dict[str, int]:
         return {name: i for i, name in enumerate(self.header)}
 
+    def column(self, name: str) -> list[str]:
+        """Every cell of one column (blank cells if the file lacks it)."""
+        if name not in self.header:
+            return [""] * self.row_count
+        at = self.header.index(name)
+        if self.columns is not None:
+            return self.columns[at]
+        return [row[at] if at < len(row) else "" for row in self.rows]
+
+    def record(self, number: int) -> dict[str, str]:
+        """One row (1-based) as {column: cell}."""
+        if self.columns is not None:
+            return {h: c[number - 1] for h, c in zip(self.header, self.columns, strict=True)}
+        return dict(zip(self.header, self.rows[number - 1], strict=False))
+
     def records(self) -> Iterator[tuple[int, dict[str, str]]]:
         """(1-based row number, {column: cell}) for each row."""
         header = self.header
-        for number, row in enumerate(self.rows, start=1):
+        rows: Iterable[Sequence[str]] = (
+            zip(*self.columns, strict=True) if self.columns is not None else self.rows
+        )
+        for number, row in enumerate(rows, start=1):
             yield number, dict(zip(header, row, strict=False))
 
 
@@ -89,6 +118,8 @@ def read_csv(path: Path, display_name: str | None = None) -> CsvTable:
             )
         )
         return CsvTable(name, digest, [], [], problems)
+    if len(data) >= ARROW_MIN_BYTES and (table := _read_with_arrow(name, digest, data)):
+        return table
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip() for h in next(reader)]
@@ -110,6 +141,47 @@ def read_csv(path: Path, display_name: str | None = None) -> CsvTable:
         rows.pop()
     problems += _row_width_problems(name, header, rows, text)
     return CsvTable(name, digest, header, rows, problems)
+
+
+def _read_with_arrow(name: str, digest: str, data: bytes) -> CsvTable | None:
+    """A large file read by Arrow's multi-threaded CSV reader (every cell as text), or None when
+    the file needs the careful reader: blank lines inside (row numbers would shift), a repeated
+    column name, or anything Arrow refuses (ragged rows, bad quoting), which the careful reader
+    then reports row by row. Measured: 175 MB of opportunities in ~1 s instead of ~15 s."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    body = data.removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n")
+    # An odd number of quotes means one is unbalanced; Arrow would read to the end regardless.
+    if b"\n\n" in body or b"\n\r\n" in body or body.count(b'"') % 2:
+        return None
+    first_line = body.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    raw_header = next(csv.reader([first_line.rstrip("\r")]), [])
+    if not raw_header or len(set(raw_header)) != len(raw_header):
+        return None
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pacsv.ReadOptions(block_size=8 << 20),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={column: pa.string() for column in raw_header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    if table.column_names != raw_header:  # a header spanning lines: leave it to the reader
+        return None
+    return CsvTable(
+        name,
+        digest,
+        [h.strip() for h in raw_header],
+        [],
+        [],
+        [column.to_pylist() for column in table.columns],
+    )
 
 
 def _row_width_problems(
@@ -229,6 +301,43 @@ def parse_datetime(text: str) -> dt.datetime:
         "is not a date or timestamp",
         "Use ISO 8601 such as 2024-01-22T16:14:25.000+0000 or 2024-01-22, or US 01/22/24.",
     )
+
+
+def quick_datetime(text: str) -> dt.datetime | None:
+    """`parse_datetime` of a cell in the plain ISO form exports write, or None for anything
+    else (blank, other formats, stray spaces), which then goes to the careful parser."""
+    if len(text) < 10 or text[4] != "-":
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+
+
+def quick_datetimes(texts: list[str]) -> list[dt.datetime | None]:
+    """`quick_datetime` of a column; each distinct value parsed once where values repeat
+    (close dates do, creation timestamps mostly do not)."""
+    distinct = set(texts)
+    if len(distinct) * 4 > len(texts):
+        return [quick_datetime(t) for t in texts]
+    parsed = {t: quick_datetime(t) for t in distinct}
+    return [parsed[t] for t in texts]
+
+
+def quick_amount(text: str) -> Decimal | None:
+    """`parse_decimal` of a plain non-negative amount (digits and a dot), else None: blank,
+    negative, thousands separators and currency signs go to the careful parser, which warns
+    or reads them."""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() and number >= 0 and text.strip() else None
+
+
+QUICK_BOOLS = {"1": True, "0": False, "": False, "true": True, "false": False}
+QUICK_BOOLS |= {k.upper(): v for k, v in QUICK_BOOLS.items()}
 
 
 def parse_date(text: str) -> dt.date:

@@ -10,6 +10,7 @@ from mutualist.imports.mapping import load_value_maps
 from mutualist.imports.parsing import read_csv
 from mutualist.imports.readers import finance
 from mutualist.imports.readers.salesforce import expand_paths, read_salesforce
+from mutualist.lib.collector import paused_collector
 from mutualist.lib.currencies import reporting_currency
 from mutualist.lib.errors import ValidationFailed
 
@@ -19,6 +20,11 @@ KINDS = ("salesforce", "hubspot", "csv", "revenue", "costs", "rates")
 def read_files(kind: str, paths: list[Path], options: dict[str, Any]) -> Batch:
     """Read `paths` as an import of `kind`. Problems in the files are in the batch; a bad
     option (unreadable config or mapping) raises ValidationFailed naming it."""
+    with paused_collector():
+        return _read_files(kind, paths, options)
+
+
+def _read_files(kind: str, paths: list[Path], options: dict[str, Any]) -> Batch:
     if kind not in KINDS:
         raise ValidationFailed(
             {"kind": f"unknown import kind {kind!r}; use one of {', '.join(KINDS)}"}

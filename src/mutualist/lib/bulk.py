@@ -208,7 +208,7 @@ def _sqlite_datetime(value: Any) -> str | None:
         return None
     if value.tzinfo is dt.UTC:
         return str(value.replace(tzinfo=None))
-    return connection.ops.adapt_datetimefield_value(value)  # type: ignore[no-any-return]
+    return connection.ops.adapt_datetimefield_value(value)
 
 
 def adapt_column(model: type[Model], name: str, values: Sequence[Any]) -> list[Any]:
@@ -219,6 +219,9 @@ def adapt_column(model: type[Model], name: str, values: Sequence[Any]) -> list[A
     ops = connection.ops
     if isinstance(field, m.DateTimeField):
         if connection.vendor == "sqlite":
+            if all(v is None or v.tzinfo is dt.UTC for v in values):
+                # "2024-01-02 10:00:00+00:00" less its offset: Django's naive UTC text.
+                return [None if v is None else v.isoformat(" ")[:-6] for v in values]
             return [_sqlite_datetime(v) for v in values]
         return [None if v is None else ops.adapt_datetimefield_value(v) for v in values]
     if isinstance(field, m.DateField):

@@ -9,12 +9,13 @@ from mutualist.lib.countries import COUNTRY_CODES
 
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*://")
 
 
 def normalise_domain(value: str) -> str:
     """'https://www.Example.com/about' -> 'example.com': people paste URLs into domain fields."""
     domain = value.strip().lower()
-    domain = re.sub(r"^[a-z][a-z0-9+.-]*://", "", domain)
+    domain = SCHEME_RE.sub("", domain)
     domain = domain.split("/", 1)[0].split("?", 1)[0].split(":", 1)[0]
     domain = domain.strip().removeprefix("www.")
     return domain.rstrip(".").strip()
