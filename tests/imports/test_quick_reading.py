@@ -43,6 +43,7 @@ def read_both(paths: list[Path], monkeypatch: Any, **kwargs: Any) -> tuple[Any, 
     quick = read_salesforce(paths, **kwargs)
     with monkeypatch.context() as m:
         m.setattr(salesforce, "_clean_opportunities", lambda *a: [])
+        m.setattr(salesforce, "_clean_opportunity_partners", lambda *a: [])
         m.setattr(parsing, "ARROW_MIN_BYTES", 1 << 62)
         careful = read_salesforce(paths, **kwargs)
     return quick, careful
@@ -80,6 +81,37 @@ def test_every_kind_of_row_reads_the_same_both_ways(
     # flags, "Negotiation" with IsWon set and the odd flag are no longer anything to flag.
     assert [n for n, *_ in clean] == ([15] if flags else [8, 14, 15])
     assert {p.code for p in careful.problems} >= {"negative_amount", "duplicate_id"}
+
+
+PARTNER_ROWS = [
+    "Id,OpportunityId,AccountToId,Role,IsPrimary,CreatedDate",
+    "00IA,006A,001P,Reseller,1,2024-01-02T10:00:00.000+0000",
+    "00IB,006A,001Q,Referrer,0,2024-01-03T10:00:00Z",
+    "00IC,006B,001P,Mystery role,0,2024-01-03T10:00:00Z",
+    "00IB,006C,001P,Reseller,0,2024-01-03T10:00:00Z",
+    "00ID,006C,001P,Reseller,maybe,2024-01-03T10:00:00Z",
+    "00IE,006C,001P,Reseller,0,",
+    ",006D,001P,Reseller,true,01/03/24",
+    ",006E,001P,Distributor,TRUE,2024-01-05",
+]
+
+
+def test_partner_rows_read_the_same_both_ways(tmp_path: Path, monkeypatch: Any) -> None:
+    (tmp_path / "OpportunityPartner.csv").write_text("\n".join(PARTNER_ROWS) + "\n")
+    monkeypatch.setattr(parsing, "ARROW_MIN_BYTES", 0)
+    quick, careful = read_both([tmp_path], monkeypatch)
+    assert_same(quick, careful)
+    clean = salesforce._clean_opportunity_partners(
+        parsing.read_csv(tmp_path / "OpportunityPartner.csv"), salesforce.ValueMaps()
+    )
+    assert [n for n, _ in clean] == [1]  # 00IB repeats, the rest each have something to say
+    assert {p.code for p in careful.problems} == {
+        "duplicate_id",
+        "unknown_role",
+        "invalid_value",
+        "missing_value",
+    }
+    assert len(careful.involvements) == 5
 
 
 def test_the_real_sample_reads_the_same_both_ways(monkeypatch: Any) -> None:

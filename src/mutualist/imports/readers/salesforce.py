@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from mutualist.imports.batch import (
     AccountRecord,
@@ -431,32 +431,74 @@ def _opportunity_row(
 
 
 def _read_opportunity_partners(table: CsvTable, batch: Batch, maps: ValueMaps) -> None:
+    """Partner rows; clean ones column by column, the rest cell by cell (as opportunities)."""
+    read = _clean_opportunity_partners(table, maps)
+    clean = {number for number, _ in read}
     rows = RowReader(table.name, batch.problems)
-    seen: set[str] = set()
-    for number, r in table.records():
+    seen = {r.ref for _, r in read if r.ref}
+    slow = []
+    for number in range(1, table.row_count + 1):
+        if number in clean:
+            continue
         rows.start(number)
-        ref = r["Id"].strip()
-        if ref and seen_before(seen, ref, rows, "Id"):
+        if (record := _opportunity_partner_row(table.record(number), rows, seen, maps)) is not None:
+            slow.append((number, record))
+    if slow:
+        read = sorted(read + slow, key=lambda s: s[0])
+    batch.involvements += [involvement for _, (involvement, _) in read]
+
+
+class _ReadInvolvement(NamedTuple):
+    involvement: InvolvementRecord
+    ref: str
+
+
+def _clean_opportunity_partners(
+    table: CsvTable, maps: ValueMaps
+) -> list[tuple[int, _ReadInvolvement]]:
+    ids = [v.strip() for v in table.column("Id")]
+    repeated = {ref for ref, n in Counter(ids).items() if n > 1}
+    attached = quick_datetimes(table.column("CreatedDate"))
+    primary = [QUICK_BOOLS.get(v) for v in table.column("IsPrimary")]
+    roles = {role: maps.partner_role(role) for role in set(table.column("Role"))}
+    role_of = table.column("Role")
+    opportunities, partners = table.column("OpportunityId"), table.column("AccountToId")
+    out = []
+    for i, ref in enumerate(ids):
+        at, is_primary, role = attached[i], primary[i], roles[role_of[i]]
+        if ref in repeated or at is None or is_primary is None or role is None:
             continue
-        attached = rows.required(r, "CreatedDate", parse_datetime)
-        primary = rows.cell(r, "IsPrimary", parse_bool) if "IsPrimary" in r else False
-        role = maps.partner_role(r["Role"])
-        if role is None:
-            rows.warn(
-                "Role",
-                r["Role"],
-                "is a partner role we do not know",
-                "Counted as influenced; map it in the [partner_roles] table of --config.",
-                "unknown_role",
-            )
-            role = "influenced"
-        if not rows.ok or attached is None:
-            continue
-        batch.involvements.append(
-            InvolvementRecord(
-                r["OpportunityId"].strip(), r["AccountToId"].strip(), role, attached, bool(primary)
-            )
+        record = InvolvementRecord(
+            opportunities[i].strip(), partners[i].strip(), role, at, is_primary
         )
+        out.append((i + 1, _ReadInvolvement(record, ref)))
+    return out
+
+
+def _opportunity_partner_row(
+    r: dict[str, str], rows: RowReader, seen: set[str], maps: ValueMaps
+) -> _ReadInvolvement | None:
+    ref = r["Id"].strip()
+    if ref and seen_before(seen, ref, rows, "Id"):
+        return None
+    attached = rows.required(r, "CreatedDate", parse_datetime)
+    primary = rows.cell(r, "IsPrimary", parse_bool) if "IsPrimary" in r else False
+    role = maps.partner_role(r["Role"])
+    if role is None:
+        rows.warn(
+            "Role",
+            r["Role"],
+            "is a partner role we do not know",
+            "Counted as influenced; map it in the [partner_roles] table of --config.",
+            "unknown_role",
+        )
+        role = "influenced"
+    if not rows.ok or attached is None:
+        return None
+    record = InvolvementRecord(
+        r["OpportunityId"].strip(), r["AccountToId"].strip(), role, attached, bool(primary)
+    )
+    return _ReadInvolvement(record, ref)
 
 
 def _blank_or(parse: Callable[[str], T]) -> Callable[[str], T | None]:
