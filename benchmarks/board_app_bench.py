@@ -5,6 +5,7 @@ demo"), next to the same board in warehouse mode (Parquet on DuckDB) as the base
 
 Loads the demo ecosystem into a fresh SQLite database in a temporary folder (nothing of yours
 is touched), then times, median of --repeat runs:
+- extract: building the analytics tables from the database (Arrow) alone;
 - cold: building the analytics tables from the database (Arrow) plus the whole board, which is
   what the first board page view after a write costs;
 - warm: the board on tables already built (what a new period or as-of costs);
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -67,6 +69,7 @@ def main() -> None:
     for name, table in arrow_tables().items():
         pq.write_table(table, parquet / f"{name}.parquet")
     runs = {
+        "extract: tables from the database (Arrow)": _timed(arrow_tables, args.repeat),
         "cold: tables from the database + board": _timed(
             lambda: an.board(app_tables(), period, as_of), args.repeat
         ),
@@ -94,9 +97,12 @@ def main() -> None:
         )
     Console().print(out)
     warm = statistics.median(runs["warm: board on built tables"])
+    cold = statistics.median(runs["cold: tables from the database + board"])
     print(
         f"goal: under 1 s on the medium demo — warm {warm:.2f} s: {'met' if warm < 1 else 'missed'}"
+        f", cold {cold:.2f} s: {'met' if cold < 1 else 'missed'}"
     )
+    shutil.rmtree(folder, ignore_errors=True)  # the demo database and its Parquet copy: ~150 MB
     sys.exit(0)
 
 

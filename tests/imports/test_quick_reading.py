@@ -18,13 +18,15 @@ from mutualist.synth import SIZES, generate, write_salesforce_csv
 SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "salesforce-sample"
 FIXTURES = Path(__file__).parent / "fixtures"
 
-HEADER = "Id,AccountId,Name,StageName,Amount,CloseDate,CreatedDate,IsClosed,IsWon,PartnerAccountId\n"
+HEADER = (
+    "Id,AccountId,Name,StageName,Amount,CloseDate,CreatedDate,IsClosed,IsWon,PartnerAccountId\n"
+)
 ROWS = [
     "006A,001A,Clean won,Closed Won,1200.50,2024-03-01,2024-01-02T10:00:00.000+0000,1,1,001P",
     "006B,001A,Open,Prospecting,900,2024-06-01,2024-01-03T10:00:00.000+0000,0,0,",
     "006C,001A,Negative,Closed Lost,-5,2024-03-01,2024-01-02T10:00:00Z,1,0,",
     "006D,001A,No amount,Closed Lost,,2024-03-01,2024-01-02T10:00:00Z,1,0,",
-    "006E,001A,Thousands,Closed Won,\"1,200\",2024-03-01,2024-01-02,true,true,001P",
+    '006E,001A,Thousands,Closed Won,"1,200",2024-03-01,2024-01-02,true,true,001P',
     "006B,001A,Duplicate,Prospecting,900,2024-06-01,2024-01-03T10:00:00.000+0000,0,0,",
     "006F,001A,Back-dated,Closed Won,10,2023-12-01,2024-01-02T10:00:00Z,1,1,",
     "006G,001A,Won not closed,Negotiation,10,2024-03-01,2024-01-02T10:00:00Z,0,1,",
