@@ -131,7 +131,7 @@ def test_a_synthetic_export_reads_the_same_both_ways(tmp_path: Path, monkeypatch
     assert_same(quick, careful)
     assert len(quick.opportunities) == 3000
     table = parsing.read_csv(tmp_path / "Opportunity.csv")
-    assert table.columns is not None  # read by Arrow
+    assert table.arrow is not None  # read by Arrow
     assert len(salesforce._clean_opportunities(table, salesforce.ValueMaps(), True)) > 2500
 
 
