@@ -71,12 +71,16 @@ def test_outside_a_transaction_nothing_is_dropped(monkeypatch: Any) -> None:
         dt.datetime(2024, 3, 1, 0, 0, tzinfo=dt.UTC),
         dt.datetime(2024, 3, 1, 12, 30, 5, 120, tzinfo=dt.UTC),
         dt.datetime(2024, 3, 1, 1, 0, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        dt.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),
+        dt.datetime(2024, 3, 1, 12, 30, 5, 120),  # naive: Django's own adapter decides
         None,
     ],
 )
 def test_datetime_text_is_what_django_would_store(value: dt.datetime | None) -> None:
     expected = None if value is None else connection.ops.adapt_datetimefield_value(value)
     assert bulk.adapt_column(Account, "created_at", [value]) == [expected]
+    many = bulk.adapt_column(Account, "created_at", [value, None, value])
+    assert many == [expected, None, expected]
 
 
 def opportunity_columns(account_ids: list[int]) -> tuple[list[str], list[list[Any]]]:

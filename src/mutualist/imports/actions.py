@@ -317,6 +317,7 @@ class _Applier:
         }
         ids: dict[str, int] = {}
         now = timezone.now()
+        new: dict[str, Partner] = {}
         for rec in batch.partners:
             fields = {
                 "name": rec.name[:200],
@@ -326,18 +327,8 @@ class _Applier:
             }
             partner = existing.get(rec.ref)
             if partner is None:
-                partner = Partner.objects.create(
+                new[rec.ref] = Partner(
                     **fields, status=Status.ACTIVE, status_since=now, created_at=now
-                )
-                PartnerExternalId.objects.create(
-                    partner=partner, source_system=self.source, external_id=rec.ref
-                )
-                StatusChange.objects.create(
-                    partner=partner,
-                    from_status="",
-                    to_status=Status.ACTIVE,
-                    changed_at=now,
-                    reason=f"Imported from {self.source}",
                 )
                 counts.created += 1
             else:
@@ -359,9 +350,35 @@ class _Applier:
                     counts.updated += 1
                 else:
                     counts.unchanged += 1
-            ids[rec.ref] = partner.pk
+                ids[rec.ref] = partner.pk
+        ids.update(self.create_partners(new, now))
         self.tick("partners", len(batch.partners))
         return ids, counts
+
+    def create_partners(self, new: dict[str, Partner], now: dt.datetime) -> dict[str, int]:
+        """New partners with their external id and first status entry, a query per table."""
+        Partner.objects.bulk_create(new.values(), batch_size=1000)
+        PartnerExternalId.objects.bulk_create(
+            [
+                PartnerExternalId(partner=p, source_system=self.source, external_id=ref)
+                for ref, p in new.items()
+            ],
+            batch_size=1000,
+        )
+        StatusChange.objects.bulk_create(
+            [
+                StatusChange(
+                    partner=p,
+                    from_status="",
+                    to_status=Status.ACTIVE,
+                    changed_at=now,
+                    reason=f"Imported from {self.source}",
+                )
+                for p in new.values()
+            ],
+            batch_size=1000,
+        )
+        return {ref: p.pk for ref, p in new.items()}
 
     def lookup_partners(self, refs: list[str]) -> dict[str, int]:
         return {

@@ -264,6 +264,23 @@ def text_column(values: np.ndarray) -> list[str]:
     return [str(v) for v in values.tolist()]
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def _sqlite_datetimes(values: Sequence[dt.datetime | None]) -> list[str | None]:
+    """Aware datetimes as the naive UTC text Django's SQLite backend stores
+    ("2024-01-02 10:00:00", ".000120" only when there are microseconds), formatted by numpy
+    from microseconds since the epoch: 0.6 s a million, against 2 s for `isoformat`."""
+    present = [v for v in values if v is not None]
+    micros = np.fromiter(
+        ((v - _EPOCH) // _MICROSECOND for v in present), dtype=np.int64, count=len(present)
+    )
+    text = np.datetime_as_string(micros.view("datetime64[us]"), unit="us").tolist()
+    formatted = iter([t.replace("T", " ").removesuffix(".000000") for t in text])
+    return [None if v is None else next(formatted) for v in values]
+
+
 def _sqlite_datetime(value: Any) -> str | None:
     """What Django's SQLite backend stores for an aware datetime (naive UTC text), without its
     per-value settings lookups: a million deals spent 15 s here."""
@@ -282,9 +299,8 @@ def adapt_column(model: type[Model], name: str, values: Sequence[Any]) -> list[A
     ops = connection.ops
     if isinstance(field, m.DateTimeField):
         if connection.vendor == "sqlite":
-            if all(v is None or v.tzinfo is dt.UTC for v in values):
-                # "2024-01-02 10:00:00+00:00" less its offset: Django's naive UTC text.
-                return [None if v is None else v.isoformat(" ")[:-6] for v in values]
+            if all(v is None or v.tzinfo is not None for v in values):
+                return _sqlite_datetimes(values)
             return [_sqlite_datetime(v) for v in values]
         return [None if v is None else ops.adapt_datetimefield_value(v) for v in values]
     if isinstance(field, m.DateField):
