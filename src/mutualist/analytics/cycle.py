@@ -14,6 +14,7 @@ Simpson warning says so. Both are observational.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import ibis
@@ -30,6 +31,7 @@ from .survival import (
     CENSORED,
     COMPETING,
     EVENT,
+    CellArrays,
     EventCounts,
     SurvivalCell,
     aalen_johansen,
@@ -92,7 +94,7 @@ def _group(rows_: list[Any]) -> dict[str, Any]:
     }
 
 
-def survival_cells(snap: Snapshot, period: Period) -> list[SurvivalCell]:
+def survival_cells(snap: Snapshot, period: Period) -> CellArrays:
     """(partner?, stratum, days, closed?) counts of partner and unattributed deals; a
     deal closing before it was created has no duration and is left out (as above)."""
     timed = _timed(snap, period)
@@ -102,14 +104,16 @@ def survival_cells(snap: Snapshot, period: Period) -> list[SurvivalCell]:
         stratum=ibis.literal("|").join([timed[c].fill_null(UNKNOWN) for c in STRATA]),
     )
     agg = keyed.group_by(["is_partner", "stratum", "days", "closed"]).agg(count=keyed.count())
-    return [
-        SurvivalCell(bool(r["is_partner"]), r["stratum"], float(r["days"]), r["closed"], r["count"])
-        for r in rows(agg)
-        if r["days"] is not None and r["days"] >= 0
-    ]
+    # Columns, not one object per cell: there are tens of thousands of cells at scale.
+    cols = agg.to_pyarrow().to_pydict()
+    days = [-1 if d is None else d for d in cols["days"]]
+    cells = CellArrays.from_columns(
+        cols["is_partner"], cols["stratum"], days, cols["closed"], cols["count"]
+    )
+    return cells.take(cells.time >= 0)
 
 
-def partner_comparison(cells: list[SurvivalCell]) -> dict[str, Estimate]:
+def partner_comparison(cells: Sequence[SurvivalCell] | CellArrays) -> dict[str, Estimate]:
     """Hazard ratios of closing, partner / unattributed (> 1: partner deals close sooner)."""
     labels = ("partner", "unattributed")
     naive = cox_hazard_ratio(cells, stratified=False, labels=labels)

@@ -95,9 +95,6 @@ def partner_growth(
     snap = as_snapshot(tables, as_of, rules)
     opp = snap.opportunities
     won = opp.filter(opp.is_won & opp.bucket.isin(list(PARTNER_BUCKETS)))
-    eco: dict[bool, dict[str, Any]] = {
-        bool(r["recent"]): r for r in rows(_window_sums(won, [], snap.as_of))
-    }
     credit = snap.credited
     primary = credit.filter(
         credit.is_primary & credit.is_won & credit.bucket.isin(list(PARTNER_BUCKETS))
@@ -108,9 +105,21 @@ def partner_growth(
         rank=ibis.row_number().over(group_by=primary.opportunity_id, order_by=order)
     )
     primary = primary.filter(primary["rank"] == 0)
+    # The ecosystem line and the partner lines in one query (a union of both sums).
+    per_partner = _window_sums(primary, ["partner_id"], snap.as_of).mutate(
+        line=ibis.literal("partner")
+    )
+    ecosystem = _window_sums(won, [], snap.as_of).mutate(
+        partner_id=ibis.null("int64"), line=ibis.literal("ecosystem")
+    )
+    both = per_partner.union(ecosystem.select(*per_partner.columns), distinct=False)
+    eco: dict[bool, dict[str, Any]] = {}
     per: dict[int, dict[bool, dict[str, Any]]] = {}
-    for r in rows(_window_sums(primary, ["partner_id"], snap.as_of)):
-        per.setdefault(int(r["partner_id"]), {})[bool(r["recent"])] = r
+    for r in rows(both):
+        if r["line"] == "ecosystem":
+            eco[bool(r["recent"])] = r
+        else:
+            per.setdefault(int(r["partner_id"]), {})[bool(r["recent"])] = r
     names = _partner_names(snap, list(per))
     partners = [
         {"partner_id": pid, "name": names.get(pid), **_line(cells, min_deals)}
@@ -136,10 +145,14 @@ def partner_growth(
 def _partner_names(snap: Snapshot, ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
+    # Filtered here, not with ``isin(ids)`` in the query: a literal list of every credited
+    # partner makes the query slow to compile, and the partner table is small.
+    wanted = set(ids)
     p = snap.tables["partners"]
     return {
         int(r["partner_id"]): r["name"]
-        for r in rows(p.filter(p.partner_id.isin(ids)).select("partner_id", "name"))
+        for r in rows(p.select("partner_id", "name"))
+        if r["partner_id"] is not None and int(r["partner_id"]) in wanted
     }
 
 

@@ -28,9 +28,27 @@ def _item(count: int, n: int, what: str) -> dict[str, Any]:
     return {"count": count, "n": n, "share": count / n if n else None, "what": what}
 
 
-def _currency_mix(table: Any, column: str = "currency") -> dict[str, int]:
-    agg = table.group_by(cur=table[column].fill_null("?")).agg(k=table.count())
-    return {r["cur"]: int(r["k"]) for r in sorted(rows(agg), key=lambda r: r["cur"])}
+def _currency_mixes(
+    tables: dict[str, ir.Table], column: str = "currency"
+) -> dict[str, dict[str, int]]:
+    """Rows per currency of each table, in one query (a union of the group-bys)."""
+    parts = [
+        t.group_by(cur=t[column].fill_null("?"))
+        .agg(k=t.count())
+        .mutate(table_name=ibis.literal(name))
+        for name, t in tables.items()
+    ]
+    found = rows(ibis.union(*parts, distinct=False))
+    out: dict[str, dict[str, int]] = {name: {} for name in tables}
+    for r in sorted(found, key=lambda r: r["cur"]):
+        out[r["table_name"]][r["cur"]] = int(r["k"])
+    return out
+
+
+def _row_counts(tables: dict[str, ir.Table]) -> dict[str, int]:
+    """``count()`` of each table in one query (a union of one-row aggregates)."""
+    parts = [t.agg(k=t.count()).mutate(table_name=ibis.literal(name)) for name, t in tables.items()]
+    return {r["table_name"]: int(r["k"] or 0) for r in rows(ibis.union(*parts, distinct=False))}
 
 
 def _top_stages(bad_stages: ir.Table, limit: int = MAX_STAGES) -> dict[str, int]:
@@ -67,18 +85,24 @@ def data_quality(
         unknown_stage=(~raw.stage.isin(list(known_stages))).fill_null(True).sum(),
     )
     c = rows(counts)[0]
-    stale = opp.filter(~opp.is_closed & (opp.created_at < stale_before)).count().execute()
     bad_stages = raw.filter(~raw.stage.isin(list(known_stages)).fill_null(False))
-    late = post_close_involvements(snap.tables["involvements"], opp, snap.hi)
-    n_inv = int(snap.tables["involvements"].count().execute())
-    currencies = {
-        "opportunities": _currency_mix(raw),
-        "revenue_months": _currency_mix(snap.revenue),
-        "costs": _currency_mix(snap.costs),
-    }
     leads = snap.leads
-    n_leads = int(leads.count().execute())
-    converted_early = int(leads.filter(leads.converted_at < leads.created_at).count().execute())
+    # Few-row queries cost more in compiling and round trips than in scanning: the
+    # plain counts go in one query, the currency mixes in another.
+    counted = _row_counts(
+        {
+            "stale": opp.filter(~opp.is_closed & (opp.created_at < stale_before)),
+            "late": post_close_involvements(snap.tables["involvements"], opp, snap.hi),
+            "involvements": snap.tables["involvements"],
+            "leads": leads,
+            "converted_early": leads.filter(leads.converted_at < leads.created_at),
+        }
+    )
+    stale, n_inv = counted["stale"], counted["involvements"]
+    n_leads, converted_early = counted["leads"], counted["converted_early"]
+    currencies = _currency_mixes(
+        {"opportunities": raw, "revenue_months": snap.revenue, "costs": snap.costs}
+    )
     all_currencies = sorted({k for mix in currencies.values() for k in mix})
     n = int(c["n"] or 0)
 
@@ -100,7 +124,7 @@ def data_quality(
             "stages": _top_stages(bad_stages),
         },
         "post_close_involvements": _item(
-            int(late.count().execute()),
+            counted["late"],
             n_inv,
             "partner attached after the deal closed (not credited)",
         ),

@@ -19,6 +19,8 @@ from .attribution import AttributionRules
 from .period import DateLike, as_date, day_end
 from .schema import Tables, validate
 
+UNUSED_OPPORTUNITY_COLUMNS: tuple[str, ...] = ("stage", "type")
+
 
 class Snapshot:
     """As-of views of the schema's tables plus the attribution bucket of every deal."""
@@ -52,13 +54,18 @@ class Snapshot:
         valid = attr.valid_involvements(
             self.tables["involvements"], self._opps_raw, self.hi, self.rules
         )
-        return self._maybe_cache(valid)
+        # The deal's created_at only serves ``in_window``: not worth materialising.
+        return self._maybe_cache(valid.drop("created_at"))
 
     @cached_property
     def opportunities(self) -> ir.Table:
-        """As-of opportunities with ``bucket``, ``size_band`` and ``industry``."""
+        """As-of opportunities with ``bucket``, ``size_band`` and ``industry``, without the
+        columns no metric reads from it (``UNUSED_OPPORTUNITY_COLUMNS``; the data-quality
+        panel reads ``stage`` from the raw table): writing the materialised copy is the
+        single largest cost of a board, and it grows with every string column."""
         classified = attr.classify(self._opps_raw, self.involvements, self.rules)
-        return self._maybe_cache(attr.with_accounts(classified, self.tables["accounts"]))
+        opps = attr.with_accounts(classified, self.tables["accounts"])
+        return self._maybe_cache(opps.drop(*UNUSED_OPPORTUNITY_COLUMNS))
 
     @cached_property
     def credited(self) -> ir.Table:

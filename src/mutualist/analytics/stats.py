@@ -7,6 +7,7 @@ one is tested against the statsmodels / SciPy implementation it mirrors.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -43,7 +44,9 @@ _FIT_WARNINGS = (
 )
 
 
+@functools.lru_cache(maxsize=64)
 def z_value(level: float = LEVEL) -> float:
+    # Cached: called once per interval (thousands per board), always with a few levels.
     return float(stats.norm.isf((1.0 - level) / 2.0))
 
 

@@ -191,17 +191,61 @@ class SurvivalCell:
     count: int
 
 
-def _usable_strata(cells: Sequence[SurvivalCell]) -> set[str]:
+@dataclass(frozen=True)
+class CellArrays:
+    """:class:`SurvivalCell` rows as columns (what the Cox fit works on): building one
+    object per cell costs more than the fit once there are thousands of cells."""
+
+    exposed: npt.NDArray[np.bool_]
+    stratum: npt.NDArray[np.str_]
+    time: FloatArray
+    event: npt.NDArray[np.bool_]
+    count: npt.NDArray[np.int64]
+
+    @classmethod
+    def from_columns(
+        cls, exposed: Any, stratum: Any, time: Any, event: Any, count: Any
+    ) -> CellArrays:
+        return cls(
+            np.asarray(exposed, dtype=bool).reshape(-1),
+            np.asarray(stratum, dtype=str).reshape(-1),
+            np.asarray(time, dtype=float).reshape(-1),
+            np.asarray(event, dtype=bool).reshape(-1),
+            np.asarray(count, dtype=np.int64).reshape(-1),
+        )
+
+    @classmethod
+    def from_cells(cls, cells: Sequence[SurvivalCell] | CellArrays) -> CellArrays:
+        if isinstance(cells, CellArrays):
+            return cells
+        return cls.from_columns(
+            [c.exposed for c in cells],
+            [c.stratum for c in cells],
+            [c.time for c in cells],
+            [c.event for c in cells],
+            [c.count for c in cells],
+        )
+
+    def take(self, mask: npt.NDArray[np.bool_]) -> CellArrays:
+        return CellArrays(
+            self.exposed[mask],
+            self.stratum[mask],
+            self.time[mask],
+            self.event[mask],
+            self.count[mask],
+        )
+
+
+def _usable_strata(cells: CellArrays) -> set[str]:
     """Strata holding both groups: in a stratified Cox model the others say nothing about
     the group effect (each stratum has its own baseline hazard)."""
-    seen: dict[str, set[bool]] = {}
-    for c in cells:
-        seen.setdefault(c.stratum, set()).add(c.exposed)
-    return {k for k, groups in seen.items() if len(groups) == 2}
+    with_exposed = set(cells.stratum[cells.exposed].tolist())
+    with_control = set(cells.stratum[~cells.exposed].tolist())
+    return with_exposed & with_control
 
 
 def cox_hazard_ratio(
-    cells: Sequence[SurvivalCell],
+    cells: Sequence[SurvivalCell] | CellArrays,
     stratified: bool,
     level: float = LEVEL,
     labels: tuple[str, str] = ("exposed", "control"),
@@ -220,17 +264,18 @@ def cox_hazard_ratio(
         f"Cox proportional hazards (Efron ties, fitted on aggregated risk sets; equals "
         f"statsmodels PHReg){how}; Wald interval"
     )
-    cells = [c for c in cells if c.count > 0 and c.time >= 0]
-    n_all = sum(c.count for c in cells)
+    arr = CellArrays.from_cells(cells)
+    arr = arr.take((arr.count > 0) & (arr.time >= 0))
+    n_all = int(arr.count.sum())
     if stratified:
-        usable = _usable_strata(cells)
-        kept = [c for c in cells if c.stratum in usable]
+        usable = _usable_strata(arr)
+        kept = arr.take(np.isin(arr.stratum, sorted(usable)))
     else:
-        kept = [replace(c, stratum="") for c in cells]
-    # A fixed row order: every engine returns the same aggregates in its own order, and
-    # the fit must not depend on it.
-    kept.sort(key=lambda c: (c.stratum, c.exposed, c.time, c.event))
-    n = sum(c.count for c in kept)
+        kept = replace(arr, stratum=np.full(len(arr.stratum), "", dtype=str))
+    # Every quantity below is a sum of integer counts (exact in any order) or is computed
+    # on risk sets in (stratum, time) order, so the fit does not depend on the row order
+    # in which an engine returns the aggregates.
+    n = int(kept.count.sum())
     reason = _too_few_events(kept, labels)
     if reason is not None:
         return Estimate.missing(n=n_all, method=method, note=f"{NOT_ENOUGH_DATA}: {reason}")
@@ -240,19 +285,19 @@ def cox_hazard_ratio(
         effect, reason = log_effect(fit[0], fit[1], level)
     if effect is None:
         return Estimate.missing(n=n_all, method=method, note=f"{NOT_ENOUGH_DATA}: {reason}")
-    events = sum(c.count for c in kept if c.event)
+    events = int(kept.count[kept.event].sum())
     est = Estimate(*effect, n=n, count=events, method=method, level=level)
     if n < n_all:
-        left_out = sorted({c.stratum for c in cells} - {c.stratum for c in kept})
+        left_out = sorted(set(arr.stratum.tolist()) - set(kept.stratum.tolist()))
         est = est.with_note(
             f"strata without both groups left out: {left_out} ({1 - n / n_all:.1%} of rows)"
         )
     return est
 
 
-def _too_few_events(cells: Sequence[SurvivalCell], labels: tuple[str, str]) -> str | None:
+def _too_few_events(cells: CellArrays, labels: tuple[str, str]) -> str | None:
     for exposed, label in zip((True, False), labels, strict=True):
-        events = sum(c.count for c in cells if c.exposed == exposed and c.event)
+        events = int(cells.count[cells.event & (cells.exposed == exposed)].sum())
         if events < MIN_EVENTS_PER_GROUP:
             return (
                 f"{label}: {events} events where both groups can be compared; the model "
@@ -271,30 +316,39 @@ class _RiskSets:
     r0: FloatArray
 
 
-def _risk_sets(cells: Sequence[SurvivalCell]) -> _RiskSets:
-    by_stratum: dict[str, list[SurvivalCell]] = {}
-    for c in cells:
-        by_stratum.setdefault(c.stratum, []).append(c)
-    parts: list[tuple[FloatArray, ...]] = []
-    for group in by_stratum.values():
-        times = np.unique(np.array([c.time for c in group], dtype=float))
-        at = {t: i for i, t in enumerate(times)}
-        tally = np.zeros((4, len(times)))  # events 1, events 0, subjects 1, subjects 0
-        for c in group:
-            i = at[c.time]
-            if c.event:
-                tally[0 if c.exposed else 1, i] += c.count
-            tally[2 if c.exposed else 3, i] += c.count
-        # at risk at t: everyone whose time is t or later (censored at t included)
-        at_risk = np.cumsum(tally[2:, ::-1], axis=1)[:, ::-1]
-        has = tally[0] + tally[1] > 0
-        parts.append((tally[0][has], tally[1][has], at_risk[0][has], at_risk[1][has]))
-    d1, d0, r1, r0 = (np.concatenate([p[k] for p in parts]) for k in range(4))
-    return _RiskSets(d1, d0, r1, r0)
+def _risk_sets(cells: CellArrays) -> _RiskSets:
+    """Risk sets in (stratum, time) order, strata sorted by name, times ascending."""
+    _, code = np.unique(cells.stratum, return_inverse=True)
+    pairs = np.stack([code.reshape(-1).astype(float), cells.time], axis=1)
+    keys, slot = np.unique(pairs, axis=0, return_inverse=True)
+    slot = slot.reshape(-1)
+    size = len(keys)
+    count = cells.count.astype(float)
+
+    def tally(mask: npt.NDArray[np.bool_]) -> FloatArray:
+        return np.bincount(slot[mask], weights=count[mask], minlength=size).astype(float)
+
+    d1 = tally(cells.event & cells.exposed)
+    d0 = tally(cells.event & ~cells.exposed)
+    # at risk at t: everyone of the stratum whose time is t or later (censored at t too)
+    stratum_of = keys[:, 0]
+    last = np.flatnonzero(np.append(stratum_of[1:] != stratum_of[:-1], True))
+    first = np.concatenate(([0], last[:-1] + 1))
+    ends = np.repeat(last, last - first + 1)
+
+    def at_risk(subjects: FloatArray) -> FloatArray:
+        behind = np.cumsum(subjects[::-1])[::-1]  # from each slot to the very end
+        after_stratum = np.append(behind, 0.0)[ends + 1]
+        return behind - after_stratum
+
+    r1 = at_risk(tally(cells.exposed))
+    r0 = at_risk(tally(~cells.exposed))
+    has = d1 + d0 > 0
+    return _RiskSets(d1[has], d0[has], r1[has], r0[has])
 
 
 def efron_fit(
-    cells: Sequence[SurvivalCell], max_iter: int = 50
+    cells: Sequence[SurvivalCell] | CellArrays, max_iter: int = 50
 ) -> tuple[tuple[float, float] | None, str | None]:
     """(log hazard ratio, its standard error) of a Cox model with one binary covariate and
     Efron ties, stratified by ``cell.stratum``, by Newton-Raphson on the partial likelihood.
@@ -304,7 +358,7 @@ def efron_fit(
     the aggregated cells directly: the same estimate as PHReg on one row per deal, in time
     proportional to the number of events instead of a design matrix of every deal.
     """
-    rs = _risk_sets(cells)
+    rs = _risk_sets(CellArrays.from_cells(cells))
     d = rs.d1 + rs.d0
     # Efron: the k-th of d tied events (k = 0..d-1) removes k/d of the tied subjects' weight.
     ties = d.astype(np.int64)
