@@ -119,7 +119,9 @@ def _classify(con: duckdb.DuckDBPyConnection) -> None:
                 WHEN s.confidence IS NULL THEN 'b scored out'
                 ELSE 'c lost one-to-one' END AS stage,
             CASE WHEN s.ia IS NULL THEN
-                CASE WHEN {shared_keys} <> '' THEN 'over cap: ' || trim({shared_keys})
+                CASE WHEN {shared_keys} <> '' AND NOT coalesce(({match.DECIDABLE_SQL}), false)
+                    THEN 'names not alike (dropped before scoring)'
+                WHEN {shared_keys} <> '' THEN 'over cap: ' || trim({shared_keys})
                     ELSE 'no shared key, country '
                         || CASE WHEN a.k IS NULL OR b.k IS NULL THEN 'missing on a side'
                             WHEN a.k <> b.k THEN 'differs' ELSE 'same' END

@@ -63,8 +63,13 @@ HOST_STEPS = (
 )
 _HOST_STEPS = tuple((re.compile(p), r) for p, r in HOST_STEPS)
 _VALID_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
-# A host the SQL path can reduce without Python: "label.tld" or "www.label.tld", ASCII only.
+# Hosts the SQL path can reduce without Python, ASCII only: "label.tld" or "www.label.tld",
+# and "label.sld.tld" or "www.label.sld.tld" ("acme.co.uk").
 SIMPLE_HOST_SQL = r"^(www\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.([a-z]{2,63}))$"
+SIMPLE_HOST2_SQL = (
+    r"^(www\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+    r"\.[a-z]{2,63}$"
+)
 
 
 @cache
@@ -98,12 +103,18 @@ def host_of(value: str) -> str:
     return text
 
 
+# A value that is a bare lower-case host already ("acme.co.uk"): every HOST_STEPS step leaves
+# it unchanged. About half the values in CRM-like data; one full match instead of seven
+# replacements for them.
+_BARE_HOST = r"[a-z0-9-]+(\.[a-z0-9-]+)+"
+
+
 def host_sql(column: str) -> str:
     """DuckDB expression doing `host_of` on a VARCHAR column."""
     expr = f"lower({column})"
     for pattern, replacement in HOST_STEPS:
         expr = f"regexp_replace({expr}, '{pattern}', '{replacement}')"
-    return expr
+    return f"CASE WHEN regexp_full_match({column}, '{_BARE_HOST}') THEN {column} ELSE {expr} END"
 
 
 def registrable(host: str) -> str | None:

@@ -9,6 +9,8 @@ The cascade (account-mapping reference, section 7.1), precision first:
   domain label, country + a word or 4-letter prefix / suffix of the core), each key skipped when
   it would pair too many records, plus cores one edit apart (a one-deletion key, SymSpell
   style, kept only where it is rare on both sides), which needs no country and no shared word.
+  Only pairs that can be decided stay (DECIDABLE_SQL: names alike, or the same domain or
+  registration id); the rest would be vetoed whatever their weight.
 - high / medium: a Fellegi-Sunter match probability. Each candidate pair gets one level per
   comparison (COMPARISONS, LEVEL_SQL): how alike the names are and how many groups on either
   side share the name or core; country (the field, else the country-code TLD of the domain)
@@ -126,9 +128,10 @@ _COUNTRY_LEVEL = """CASE WHEN ak = bk THEN 0 WHEN coalesce(ak, akt) = coalesce(b
         WHEN ak <> bk THEN 2 WHEN coalesce(ak, akt) <> coalesce(bk, bkt) THEN 3 ELSE 4 END"""
 _LEGAL_LEVEL = "CASE WHEN alf = blf THEN 0 WHEN alf <> blf THEN 1 ELSE 2 END"
 LEVEL_SQL = {
-    "name": """CASE WHEN an = bn THEN CASE WHEN n_max = 1 THEN 0 WHEN n_max = 2 THEN 1 ELSE 2 END
+    "name": f"""CASE WHEN an = bn THEN CASE WHEN n_max = 1 THEN 0 WHEN n_max = 2 THEN 1 ELSE 2 END
         WHEN ac = bc THEN CASE WHEN c_max = 1 THEN 3 ELSE 4 END
-        WHEN typo AND length(ac) >= 8 THEN 5 WHEN typo AND length(ac) >= 5 THEN 6 ELSE 7 END""",
+        WHEN typo AND length(ac) >= 8 THEN 5 WHEN typo AND length(ac) >= {DELETION_MIN} THEN 6
+        ELSE 7 END""",
     "country and legal form": f"({_COUNTRY_LEVEL}) * 3 + {_LEGAL_LEVEL}",
     "generic word": "CASE WHEN agw = bgw THEN 0 WHEN agw <> bgw THEN 1 ELSE 2 END",
     "domain": """CASE WHEN ad = bd THEN 0 WHEN al = bl THEN 1 WHEN domain_conflict THEN 3
@@ -199,7 +202,8 @@ def _python_column(
 
 def _prepare_keys(con: duckdb.DuckDBPyConnection, sources: list[str]) -> None:
     """Lookup tables raw value -> normalised value, shared by all `sources` (registered tables)."""
-    union = " UNION ".join(f"SELECT {{col}} AS v FROM {s}" for s in sources)
+    # UNION ALL: the DISTINCT below removes duplicates once (UNION did it twice, 0.3 s at 1M).
+    union = " UNION ALL ".join(f"SELECT {{col}} AS v FROM {s}" for s in sources)
 
     def distinct(col: str) -> str:
         return f"SELECT DISTINCT v FROM ({union.format(col=col)}) WHERE v IS NOT NULL"
@@ -207,23 +211,6 @@ def _prepare_keys(con: duckdb.DuckDBPyConnection, sources: list[str]) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE raw_names AS {distinct('name')}")
     _python_column(
         con, "SELECT v FROM raw_names WHERE strlen(v) <> length(v)", names.fold, "folded_names"
-    )
-    folded = f"coalesce(f.result, {names.fold_sql('r.v')})"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE name_keys AS
-        SELECT r.v AS name, {names.the_sql(folded)} AS full_name
-        FROM raw_names r LEFT JOIN folded_names f ON f.value = r.v"""
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE name_keys AS
-        SELECT name, full_name, {names.strip_sql("full_name", names.legal_pattern())} AS name_norm
-        FROM name_keys"""
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE name_keys AS
-        SELECT name, name_norm, {names.strip_sql("name_norm", names.core_pattern())} AS name_core,
-            nullif(trim(substr(full_name, length(name_norm) + 1)), '') AS legal_raw
-        FROM name_keys"""
     )
     # The legal form and generic word a record shows, canonical ("incorporated" -> "inc").
     spellings = [
@@ -234,16 +221,7 @@ def _prepare_keys(con: duckdb.DuckDBPyConnection, sources: list[str]) -> None:
     con.register(
         "spellings", pa.table(list(zip(*spellings, strict=True)), ["spelling", "canonical", "kind"])
     )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE name_keys AS
-        SELECT k.name, k.name_norm, k.name_core,
-            coalesce(l.canonical, k.legal_raw) AS legal_form,
-            coalesce(g.canonical, k.generic_raw) AS generic_word
-        FROM (SELECT *, nullif(trim(substr(name_norm, length(name_core) + 1)), '') AS generic_raw
-              FROM name_keys) k
-        LEFT JOIN spellings l ON l.kind = 'legal' AND l.spelling = k.legal_raw
-        LEFT JOIN spellings g ON g.kind = 'generic' AND g.spelling = k.generic_raw"""
-    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE name_keys AS {_name_keys_sql()}")
     con.unregister("spellings")
     _prepare_domains(con, distinct("domain"))
     tlds = sorted(
@@ -254,6 +232,29 @@ def _prepare_keys(con: duckdb.DuckDBPyConnection, sources: list[str]) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE tld_countries AS SELECT * FROM tld_arrow")
     con.unregister("tld_arrow")
     _python_column(con, distinct("country"), normalize_country, "country_keys")
+
+
+def _name_keys_sql() -> str:
+    """name -> name_norm, name_core, legal_form, generic_word, from `raw_names`,
+    `folded_names` and `spellings`. One statement, each stage a subquery of the next: a table
+    per stage wrote two million names three times over at 1M."""
+    folded = f"coalesce(f.result, {names.fold_sql('r.v')})"
+    full = f"""SELECT r.v AS name, {names.the_sql(folded)} AS full_name
+        FROM raw_names r LEFT JOIN folded_names f ON f.value = r.v"""
+    norm = f"""SELECT name, full_name,
+            {names.strip_sql("full_name", names.legal_pattern())} AS name_norm
+        FROM ({full})"""
+    core = f"""SELECT name, name_norm,
+            {names.strip_sql("name_norm", names.core_pattern())} AS name_core,
+            nullif(trim(substr(full_name, length(name_norm) + 1)), '') AS legal_raw
+        FROM ({norm})"""
+    return f"""SELECT k.name, k.name_norm, k.name_core,
+            coalesce(l.canonical, k.legal_raw) AS legal_form,
+            coalesce(g.canonical, k.generic_raw) AS generic_word
+        FROM (SELECT *, nullif(trim(substr(name_norm, length(name_core) + 1)), '') AS generic_raw
+              FROM ({core})) k
+        LEFT JOIN spellings l ON l.kind = 'legal' AND l.spelling = k.legal_raw
+        LEFT JOIN spellings g ON g.kind = 'generic' AND g.spelling = k.generic_raw"""
 
 
 def _prepare_domains(con: duckdb.DuckDBPyConnection, distinct_sql: str) -> None:
@@ -269,22 +270,18 @@ def _prepare_domains(con: duckdb.DuckDBPyConnection, distinct_sql: str) -> None:
         SELECT v AS raw, {domains.host_sql("v")} AS host FROM ({distinct_sql})"""
     )
     shared = ", ".join(f"'{d}'" for d in sorted(domains.SHARED_DOMAINS | domains.SHARED_HOSTS))
-    # "label.tld" (or "www.label.tld") where tld is a public suffix, label.tld is not one and
-    # the tld has no wildcard rule: the registrable domain is label.tld, no Python needed.
-    pattern = domains.SIMPLE_HOST_SQL
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE simple_hosts AS
-        SELECT host, regexp_extract(host, '{pattern}', 2) AS reg,
-               regexp_extract(host, '{pattern}', 4) AS tld
-        FROM (SELECT DISTINCT host FROM hosts) WHERE regexp_matches(host, '{pattern}')"""
-    )
+    # "label.suffix" (or "www.label.suffix"; suffix "tld" or "sld.tld") where the suffix is a
+    # public suffix, label.suffix is not one and the suffix has no wildcard rule: the
+    # registrable domain is label.suffix, no Python needed. (A longer rule would have to be
+    # label.suffix or come from a wildcard on the suffix; an exception rule needs a wildcard.)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE simple_hosts AS {_simple_hosts_sql()}")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE simple_hosts AS
         SELECT s.host, CASE WHEN s.reg IN ({shared}) THEN NULL ELSE s.reg END AS result
         FROM simple_hosts s
-        WHERE s.tld IN (SELECT rule FROM psl_rules)
+        WHERE s.suffix IN (SELECT rule FROM psl_rules)
           AND s.reg NOT IN (SELECT rule FROM psl_rules)
-          AND '*.' || s.tld NOT IN (SELECT rule FROM psl_rules)"""
+          AND '*.' || s.suffix NOT IN (SELECT rule FROM psl_rules)"""
     )
     _python_column(
         con,
@@ -300,6 +297,24 @@ def _prepare_domains(con: duckdb.DuckDBPyConnection, distinct_sql: str) -> None:
         LEFT JOIN complex_hosts c ON c.value = h.host"""
     )
     con.unregister("psl_rules")
+
+
+def _simple_hosts_sql() -> str:
+    """(host, reg, suffix) for the distinct hosts of `hosts` of a SIMPLE_HOST_SQL or
+    SIMPLE_HOST2_SQL shape: reg is the host without "www.", suffix what follows its first
+    label. Full matches and string functions, no regexp_extract: RE2 extracting groups was
+    most of the time here, and the second shape took 125k of the 1M benchmark's hosts to
+    Python (1.2 s)."""
+    one, two = domains.SIMPLE_HOST_SQL, domains.SIMPLE_HOST2_SQL
+    # A host of the first shape has one dot, or two after "www."; of the second, two or three.
+    www_dots = "CASE WHEN one THEN 2 ELSE 3 END"
+    dots = "strlen(host) - strlen(replace(host, '.', ''))"
+    return f"""SELECT host, reg, substr(reg, strpos(reg, '.') + 1) AS suffix FROM (
+        SELECT host, CASE WHEN starts_with(host, 'www.') AND {dots} = {www_dots}
+            THEN substr(host, 5) ELSE host END AS reg
+        FROM (SELECT host, regexp_full_match(host, '{one}') AS one
+              FROM (SELECT DISTINCT host FROM hosts))
+        WHERE one OR regexp_full_match(host, '{two}'))"""
 
 
 # At least five digits and not one character repeated ("000000000"): else a placeholder.
@@ -360,7 +375,8 @@ def run_in(
     progress: Progress | None = None,
 ) -> tuple[pa.Table, dict[str, int]]:
     """`run_match` on an open connection, leaving its working tables there for analysis
-    (`ours`, `theirs`, `candidates`, `scored`)."""
+    (`ours`, `theirs`, their duplicate groups `ours_groups`, `theirs_groups`, `candidates`,
+    `scored`; the last two hold decidable pairs only, see DECIDABLE_SQL)."""
     for side, table in (("ours", ours), ("theirs", theirs)):
         con.register(f"src_{side}", table.select(list(_INPUT_COLUMNS)))
     _report(progress, "normalising", 0.0)
@@ -388,29 +404,49 @@ DUPLICATE_SQL = """x.n = y.n AND x.i <> y.i AND x.nf <= {cap}
 
 
 def _prepare_side(con: duckdb.DuckDBPyConnection, side: str) -> int:
-    """Working table `side` with key frequencies and duplicate groups; unusable domain count."""
+    """Working table `side` with key frequencies, table `side_groups` with duplicate groups;
+    the count of unusable domains."""
     con.execute(f"CREATE TEMP TABLE {side} AS {_side_sql(_prepared_sql(f'src_{side}'))}")
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {side} AS SELECT *,
-            count(*) OVER (PARTITION BY n) AS nf, count(*) OVER (PARTITION BY c) AS cf,
-            count(*) OVER (PARTITION BY d) AS df, count(*) OVER (PARTITION BY r) AS rf
-        FROM {side}"""
-    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {side} AS {_key_counts_sql(side)}")
+    con.execute(f"CREATE TEMP TABLE {side}_groups AS {_groups_sql(side)}")
+    rows = con.sql(f"SELECT count(*) FILTER (bad_domain) FROM {side}").fetchall()
+    return int(rows[0][0])
+
+
+def _groups_sql(side: str) -> str:
+    """(i, g, nfg, cfg): each record's duplicate group (the lowest i of it and its duplicates)
+    and how many groups share its name and core. A table of its own: adding three columns to
+    `side` rewrote a million rows of strings (1.2 s of CPU per side at 1M) for the few
+    candidate pairs that read them."""
     dup = DUPLICATE_SQL.format(cap=KEY_GROUP_CAP)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {side} AS
-        WITH dup AS (
+    return f"""WITH dup AS (
             SELECT x.i, least(x.i, min(y.i)) AS g FROM {side} x JOIN {side} y ON {dup}
             WHERE x.nf > 1 GROUP BY x.i
         ), s AS (
-            SELECT t.*, coalesce(dup.g, t.i) AS g FROM {side} t LEFT JOIN dup USING (i)
+            SELECT t.i, t.n, t.c, t.nf, t.cf, coalesce(dup.g, t.i) AS g
+            FROM {side} t LEFT JOIN dup USING (i)
         )
-        SELECT s.*, coalesce(nn.nfg, 1) AS nfg, coalesce(cc.cfg, 1) AS cfg FROM s
+        SELECT s.i, s.g, coalesce(nn.nfg, 1) AS nfg, coalesce(cc.cfg, 1) AS cfg FROM s
         LEFT JOIN (SELECT n, count(DISTINCT g) AS nfg FROM s WHERE nf > 1 GROUP BY n) nn USING (n)
         LEFT JOIN (SELECT c, count(DISTINCT g) AS cfg FROM s WHERE cf > 1 GROUP BY c) cc USING (c)"""
+
+
+# How many records of a side share the name, core, domain, registration id (1 when null).
+KEY_COUNTS = {"n": "nf", "c": "cf", "d": "df", "r": "rf"}
+
+
+def _key_counts_sql(side: str) -> str:
+    """`side` plus the KEY_COUNTS columns. One GROUP BY and join per key, not a window per
+    key: four windows sort the whole table four times (4-6 s at 1M, against about 1 s). Only
+    shared keys are joined back: a key on one record counts 1, and so does a null, which no
+    other record equals."""
+    joins = " ".join(
+        f"""LEFT JOIN (SELECT {key}, count(*) AS {count} FROM {side}
+            WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1) USING ({key})"""
+        for key, count in KEY_COUNTS.items()
     )
-    rows = con.sql(f"SELECT count(*) FILTER (bad_domain) FROM {side}").fetchall()
-    return int(rows[0][0])
+    counts = ", ".join(f"coalesce({count}, 1) AS {count}" for count in KEY_COUNTS.values())
+    return f"SELECT {side}.*, {counts} FROM {side} {joins}"
 
 
 def _side_sql(prepared: str) -> str:
@@ -426,18 +462,45 @@ def _side_sql(prepared: str) -> str:
     FROM ({prepared})"""
 
 
-def _pairs_on(key: str, cap: int, where: str = "") -> str:
-    """Candidate pairs sharing `key` (a column list), skipping keys with more than `cap` pairs."""
+def _typo_sql(x: str, y: str) -> str:
+    """SQL: cores `x` and `y` are one edit apart (Damerau-Levenshtein distance 1).
+
+    CASE, not AND, so that the distances run only on the pairs the cheap checks pass. DuckDB's
+    damerau_levenshtein is about six times slower than its levenshtein, so it runs only where
+    it can differ: distance 1 is Levenshtein distance 1, or 2 with one swap of neighbours,
+    which keeps the length (both functions count bytes).
+    """
+    return f"""CASE WHEN {x} <> {y} AND abs(length({x}) - length({y})) <= 1
+            AND jaro_winkler_similarity({x}, {y}) >= {TYPO_JW_FILTER}
+        THEN CASE levenshtein({x}, {y}) WHEN 1 THEN true
+            WHEN 2 THEN CASE WHEN strlen({x}) = strlen({y})
+                THEN damerau_levenshtein({x}, {y}) = 1 ELSE false END
+            ELSE false END
+        ELSE false END"""
+
+
+# A blocked pair is kept only when it can get a confidence: the same domain or registration
+# id (exact), or a name level below NAME_DIFFERENT (same name, same core, one typo in a core
+# of DELETION_MIN+ characters). Any other pair is vetoed whatever EM says and EM does not learn
+# from it, yet the (country, token) blocks make millions of them at 1M: scoring them cost more
+# than everything else. So `candidates` and `scored` hold only the decidable pairs.
+DECIDABLE_SQL = f"""a.n = b.n OR a.c = b.c OR a.d = b.d OR a.r = b.r
+    OR (length(a.c) >= {DELETION_MIN} AND {_typo_sql("a.c", "b.c")})"""
+
+
+def _pairs_on(key: str, cap: int) -> str:
+    """Decidable candidate pairs sharing `key` (a column list), skipping keys with more than
+    `cap` pairs."""
     cols = [c.strip() for c in key.split(",")]
     not_null = " AND ".join(f"{c} IS NOT NULL" for c in cols)
-    extra = f" AND {where}" if where else ""
     return f"""SELECT a.i AS ia, b.i AS ib FROM ours a JOIN theirs b USING ({key})
         WHERE ({key}) IN (
             SELECT ({key}) FROM (
-                SELECT {key}, count(*) AS na FROM ours WHERE {not_null}{extra} GROUP BY ALL
+                SELECT {key}, count(*) AS na FROM ours WHERE {not_null} GROUP BY ALL
             ) x JOIN (
-                SELECT {key}, count(*) AS nb FROM theirs WHERE {not_null}{extra} GROUP BY ALL
-            ) y USING ({key}) WHERE na * nb <= {cap})"""
+                SELECT {key}, count(*) AS nb FROM theirs WHERE {not_null} GROUP BY ALL
+            ) y USING ({key}) WHERE na * nb <= {cap})
+        AND ({DECIDABLE_SQL})"""
 
 
 # Blocking keys (columns of the working tables) and the most pairs one key value may create.
@@ -454,34 +517,65 @@ BLOCKING_KEYS: dict[tuple[str, ...], int] = {
 }
 
 
+def _counted_pairs_on(key: str, cap: int) -> str:
+    """`_pairs_on` for a key whose count per side is a column already (KEY_COUNTS): no
+    GROUP BY of both sides again. Each side alone is filtered first, so that a name on a
+    thousand records on both sides never makes a million pairs to throw away. Sharing the
+    name, core, domain or registration id makes a pair decidable: no DECIDABLE_SQL."""
+    count = KEY_COUNTS[key]
+    return f"""SELECT a.i AS ia, b.i AS ib
+        FROM (SELECT i, {key}, {count} FROM ours WHERE {count} <= {cap}) a
+        JOIN (SELECT i, {key}, {count} FROM theirs WHERE {count} <= {cap}) b USING ({key})
+        WHERE a.{count} * b.{count} <= {cap}"""
+
+
+def _block_sql(key: tuple[str, ...], cap: int) -> str:
+    if len(key) == 1 and key[0] in KEY_COUNTS:
+        return _counted_pairs_on(key[0], cap)
+    return _pairs_on(", ".join(key), cap)
+
+
 def _candidates(con: duckdb.DuckDBPyConnection) -> None:
+    """Table `candidates` (ia, ib): blocked pairs that can be decided (DECIDABLE_SQL)."""
     for side in ("ours", "theirs"):
         con.execute(f"CREATE TEMP TABLE {side}_deletions AS {_deletion_keys(side)}")
-    blocks = [_pairs_on(", ".join(key), cap) for key, cap in BLOCKING_KEYS.items()]
-    blocks.append(TYPO_PAIRS_SQL)
+    blocks = [_block_sql(key, cap) for key, cap in BLOCKING_KEYS.items()]
+    blocks.append(
+        f"""SELECT p.ia, p.ib FROM ({TYPO_PAIRS_SQL}) p
+        JOIN ours a ON a.i = p.ia JOIN theirs b ON b.i = p.ib WHERE {DECIDABLE_SQL}"""
+    )
     con.execute("CREATE TEMP TABLE candidates AS " + " UNION ".join(blocks))
     con.execute("DROP TABLE ours_deletions; DROP TABLE theirs_deletions")
 
 
 def _deletion_keys(side: str) -> str:
-    """(i, key) for each core of DELETION_MIN+ characters and each way of deleting one of its
-    characters (or none): two cores one edit apart share a key (Wolf Garbe's SymSpell), and
-    neither needs a country or a shared word, unlike the (country, token) blocks. A doubled
+    """(i, key, ch) for each core of DELETION_MIN+ characters and each way of deleting one of
+    its characters (or none): two cores one edit apart share a key (Wolf Garbe's SymSpell),
+    and neither needs a country or a shared word, unlike the (country, token) blocks. A doubled
     letter gives a key twice, which only makes its block look bigger: no DISTINCT, it costs
-    seconds at 1M."""
+    seconds at 1M. ch, the hash of the core itself (64 bits, like the keys), tells same-core
+    pairs apart (below)."""
     variant = "CASE WHEN p = 0 THEN c ELSE substr(c, 1, p - 1) || substr(c, p + 1) END"
-    return f"""SELECT i, hash({variant}) AS key FROM (
+    return f"""SELECT i, hash({variant}) AS key, hash(c) AS ch FROM (
         SELECT i, c, unnest(range(0, length(c) + 1)) AS p FROM {side}
         WHERE length(c) >= {DELETION_MIN})"""
 
 
 # Candidate pairs whose cores are one edit apart, from deletion keys rare on both sides.
-TYPO_PAIRS_SQL = f"""SELECT a.i AS ia, b.i AS ib
-    FROM ours_deletions a JOIN theirs_deletions b USING (key)
-    WHERE key IN (
-        SELECT key FROM (SELECT key, count(*) AS na FROM ours_deletions GROUP BY key)
-        JOIN (SELECT key, count(*) AS nb FROM theirs_deletions GROUP BY key)
-        USING (key) WHERE na * nb <= {DELETION_BLOCK_CAP})"""
+# Most keys (14M of 16M per side at 1M) occur on one side only, so the keys both sides have
+# are found first (semi-joins) and counted after: counting every key cost twice as much.
+# Records with the same core share all of its keys, so each such pair would come once per
+# character (millions of duplicate rows at 1M) only to be dropped by the UNION: they are left
+# to the core block, which has every one of them (a key's count on a side is at least the
+# number of records with that core, and the core block's cap is the larger).
+TYPO_PAIRS_SQL = f"""SELECT * FROM (
+    WITH a AS MATERIALIZED (SELECT * FROM ours_deletions SEMI JOIN theirs_deletions USING (key)),
+        b AS MATERIALIZED (SELECT * FROM theirs_deletions SEMI JOIN a USING (key))
+    SELECT a.i AS ia, b.i AS ib FROM a JOIN b USING (key)
+    WHERE a.ch <> b.ch AND key IN (
+        SELECT key FROM (SELECT key, count(*) AS na FROM a GROUP BY key)
+        JOIN (SELECT key, count(*) AS nb FROM b GROUP BY key)
+        USING (key) WHERE na * nb <= {DELETION_BLOCK_CAP}))"""
 
 
 def _score(con: duckdb.DuckDBPyConnection) -> em.Estimate:
@@ -535,9 +629,10 @@ def _features(con: duckdb.DuckDBPyConnection) -> None:
                 a.n AS an, b.n AS bn, a.c AS ac, b.c AS bc, a.d AS ad, b.d AS bd,
                 a.l AS al, b.l AS bl, a.k AS ak, b.k AS bk, a.r AS ar, b.r AS br,
                 a.lf AS alf, b.lf AS blf, a.gw AS agw, b.gw AS bgw, a.kt AS akt, b.kt AS bkt,
-                a.nfg AS n_a, a.cfg AS c_a, a.df AS d_a, a.rf AS r_a, a.g AS ga,
-                b.nfg AS n_b, b.cfg AS c_b, b.df AS d_b, b.rf AS r_b, b.g AS gb
+                xa.nfg AS n_a, xa.cfg AS c_a, a.df AS d_a, a.rf AS r_a, xa.g AS ga,
+                xb.nfg AS n_b, xb.cfg AS c_b, b.df AS d_b, b.rf AS r_b, xb.g AS gb
             FROM candidates p JOIN ours a ON a.i = p.ia JOIN theirs b ON b.i = p.ib
+            JOIN ours_groups xa ON xa.i = p.ia JOIN theirs_groups xb ON xb.i = p.ib
         ), g AS (
             SELECT *,
                 ad = bd AND d_a <= {KEY_GROUP_CAP} AND d_b <= {KEY_GROUP_CAP} AS same_domain,
@@ -551,11 +646,7 @@ def _features(con: duckdb.DuckDBPyConnection) -> None:
                 greatest(n_a, n_b) AS n_max, greatest(c_a, c_b) AS c_max,
                 jaro_winkler_similarity(ac, bc) AS jw_core,
                 jaro_winkler_similarity(an, bn) AS jw_name,
-                -- One edit between the cores. CASE, not AND, so that DuckDB runs the slow
-                -- edit distance only on the few pairs the cheap Jaro-Winkler filter passes.
-                CASE WHEN ac <> bc AND abs(length(ac) - length(bc)) <= 1
-                    AND jaro_winkler_similarity(ac, bc) >= {TYPO_JW_FILTER}
-                    THEN damerau_levenshtein(ac, bc) = 1 ELSE false END AS typo
+                {_typo_sql("ac", "bc")} AS typo
             FROM f
         )
         SELECT *, {levels} FROM g"""
