@@ -3,7 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -113,29 +112,3 @@ def test_api_refuses_outsiders_and_bad_kinds(world: World) -> None:
     )
     assert response.status_code == 422
     assert "unknown import kind" in str(response.json())
-
-
-# Transactional: the worker closes and reopens database connections, as a worker process does.
-@pytest.mark.django_db(transaction=True)
-def test_the_database_queue_and_worker_run_an_upload(
-    world: World, settings: Any, django_capture_on_commit_callbacks: Any
-) -> None:
-    """The real backend: the request only queues; `mutualist db_worker` does the import."""
-    from django.core.management import call_command
-
-    # The settings fixture sends setting_changed, which makes django-tasks reload its backends.
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    from mutualist.imports.actions import queue_import
-
-    with django_capture_on_commit_callbacks(execute=True):
-        run = queue_import(
-            world.cpo,
-            "salesforce",
-            [(f.name, f.read()) for f in uploads("Account.csv", "Opportunity.csv")],
-        )
-    run.refresh_from_db()
-    assert run.status == "queued"
-    call_command("db_worker", batch=True, no_startup_delay=True, interval=0.1)
-    run.refresh_from_db()
-    assert run.status == "succeeded", run.message
-    assert Opportunity.objects.filter(source_system="salesforce").count() == 50
