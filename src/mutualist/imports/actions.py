@@ -735,76 +735,70 @@ class _Applier:
 
     def costs(self, batch: Batch, partner_ids: dict[str, int]) -> Counts:
         """Costs have no ids: (month, category, currency, partner, program) is the key."""
-        counts = Counts()
-        if not batch.costs:
-            return counts
-        existing = {
-            (c.month, c.category, c.currency, c.partner_id, c.program): c
-            for c in Cost.objects.filter(month__in={c.month for c in batch.costs})
-        }
-        creates: list[Cost] = []
+        rows = []
         for c in batch.costs:
             partner = partner_ids.get(c.partner_ref) if c.partner_ref else None
             if c.partner_ref and partner is None:
                 self.orphan("Cost", c.partner_ref, "partner Account", c.partner_ref)
-            key = (c.month, c.category, c.currency, partner, c.program)
-            old = existing.get(key)
-            if old is None:
-                new = Cost(
-                    month=c.month,
-                    category=c.category,
-                    amount=c.amount,
-                    currency=c.currency,
-                    partner_id=partner,
-                    program=c.program,
-                )
-                creates.append(new)
-                existing[key] = new
-            elif old.amount != c.amount:
-                diff = {"amount": [old.amount, c.amount]}
-                old.amount = c.amount
-                old.save(update_fields=["amount"])
-                record_many(
-                    self.actor, "cost.import_update", "crm.Cost", [(str(old.pk), str(old), diff)]
-                )
-                counts.updated += 1
-            else:
-                counts.unchanged += 1
-        Cost.objects.bulk_create(creates, batch_size=2000)
-        counts.created = len(creates)
-        self.tick("costs", len(batch.costs))
-        return counts
+            rows.append(
+                {
+                    "month": c.month,
+                    "category": c.category,
+                    "currency": c.currency,
+                    "partner_id": partner,
+                    "program": c.program,
+                    "amount": c.amount,
+                }
+            )
+        return self.upsert_by_key(Cost, rows, "amount", "cost", "costs")
 
     def rates(self, batch: Batch) -> Counts:
         """Exchange rates upsert on (month, currency)."""
+        rows = [{"month": r.month, "currency": r.currency, "rate": r.rate} for r in batch.rates]
+        return self.upsert_by_key(ExchangeRate, rows, "rate", "exchange_rate", "exchange_rates")
+
+    def upsert_by_key(
+        self,
+        model: type[models.Model],
+        rows: list[dict[str, Any]],
+        value: str,
+        action: str,
+        step: str,
+    ) -> Counts:
+        """Rows of a small table without source ids: every field but `value` is the key (the
+        first one a month, to narrow the lookup); a changed value is updated and audited."""
         counts = Counts()
-        if not batch.rates:
+        if not rows:
             return counts
+        key = [f for f in rows[0] if f != value]
+        months = {row[key[0]] for row in rows}
         existing = {
-            (r.month, r.currency): r
-            for r in ExchangeRate.objects.filter(month__in={r.month for r in batch.rates})
+            tuple(getattr(o, f) for f in key): o
+            for o in model._default_manager.filter(**{f"{key[0]}__in": months})
         }
-        creates: list[ExchangeRate] = []
-        for r in batch.rates:
-            old = existing.get((r.month, r.currency))
+        creates: list[models.Model] = []
+        for row in rows:
+            wanted = tuple(row[f] for f in key)
+            old = existing.get(wanted)
             if old is None:
-                creates.append(ExchangeRate(month=r.month, currency=r.currency, rate=r.rate))
-            elif old.rate != r.rate:
-                diff = {"rate": [old.rate, r.rate]}
-                old.rate = r.rate
-                old.save(update_fields=["rate"])
+                existing[wanted] = model(**row)
+                creates.append(existing[wanted])
+            elif getattr(old, value) != row[value]:
+                diff = {value: [getattr(old, value), row[value]]}
+                setattr(old, value, row[value])
+                old.save(update_fields=[value])
                 record_many(
                     self.actor,
-                    "exchange_rate.import_update",
-                    "crm.ExchangeRate",
+                    f"{action}.import_update",
+                    model._meta.label,
                     [(str(old.pk), str(old), diff)],
                 )
                 counts.updated += 1
             else:
                 counts.unchanged += 1
-        ExchangeRate.objects.bulk_create(creates, batch_size=2000)
+        model._default_manager.bulk_create(creates, batch_size=2000)
         counts.created = len(creates)
-        self.tick("exchange_rates", len(batch.rates))
+        self.tick(step, len(rows))
         return counts
 
 

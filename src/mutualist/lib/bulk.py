@@ -281,16 +281,6 @@ def _sqlite_datetimes(values: Sequence[dt.datetime | None]) -> list[str | None]:
     return [None if v is None else next(formatted) for v in values]
 
 
-def _sqlite_datetime(value: Any) -> str | None:
-    """What Django's SQLite backend stores for an aware datetime (naive UTC text), without its
-    per-value settings lookups: a million deals spent 15 s here."""
-    if value is None:
-        return None
-    if value.tzinfo is dt.UTC:
-        return str(value.replace(tzinfo=None))
-    return connection.ops.adapt_datetimefield_value(value)
-
-
 def adapt_column(model: type[Model], name: str, values: Sequence[Any]) -> list[Any]:
     """Python values of one field made ready for `bulk_insert` on the current database."""
     from django.db import models as m
@@ -298,10 +288,8 @@ def adapt_column(model: type[Model], name: str, values: Sequence[Any]) -> list[A
     field = model._meta.get_field(name)
     ops = connection.ops
     if isinstance(field, m.DateTimeField):
-        if connection.vendor == "sqlite":
-            if all(v is None or v.tzinfo is not None for v in values):
-                return _sqlite_datetimes(values)
-            return [_sqlite_datetime(v) for v in values]
+        if connection.vendor == "sqlite" and all(v is None or v.tzinfo is not None for v in values):
+            return _sqlite_datetimes(values)
         return [None if v is None else ops.adapt_datetimefield_value(v) for v in values]
     if isinstance(field, m.DateField):
         return [None if v is None else ops.adapt_datefield_value(v) for v in values]

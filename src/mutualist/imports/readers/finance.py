@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from mutualist.imports.batch import Batch, CostRecord, RateRecord, RevenueRecord
 from mutualist.imports.parsing import (
-    CellError,
     CsvTable,
     missing_columns,
+    parse_currency,
     parse_decimal,
     parse_month,
 )
@@ -37,21 +37,26 @@ def is_rates(table: CsvTable) -> bool:
     return set(RATE_COLUMNS) <= set(table.header)
 
 
-def _currency(text: str, default: str) -> str:
-    value = text.strip().upper() or default
-    if len(value) != 3 or not value.isalpha():
-        raise CellError("is not a currency code", "Use an ISO 4217 code such as USD or EUR.")
-    return value
+def _start(
+    table: CsvTable, batch: Batch, kind: str, columns: list[str], hint: str
+) -> RowReader | None:
+    """Record the file; a reader for its rows, or None when required columns are missing."""
+    batch.files.append(table.info(kind))
+    missing = missing_columns(table, columns, hint)
+    batch.problems += missing
+    return None if missing else RowReader(table.name, batch.problems)
 
 
 def read_revenue(table: CsvTable, batch: Batch, default_currency: str) -> None:
-    batch.files.append(table.info("revenue"))
-    batch.problems += missing_columns(
-        table, REVENUE_COLUMNS, "A revenue file has account_id, month (YYYY-MM), mrr, currency."
+    rows = _start(
+        table,
+        batch,
+        "revenue",
+        REVENUE_COLUMNS,
+        "A revenue file has account_id, month (YYYY-MM), mrr, currency.",
     )
-    if any(p.code == "missing_column" and p.file == table.name for p in batch.problems):
+    if rows is None:
         return
-    rows = RowReader(table.name, batch.problems)
     seen: set[tuple[str, object]] = set()
     for number, record in table.records():
         rows.start(number)
@@ -66,7 +71,7 @@ def read_revenue(table: CsvTable, batch: Batch, default_currency: str) -> None:
             )
         month = rows.required(record, "month", parse_month)
         mrr = rows.required(record, "mrr", parse_decimal)
-        currency = rows.cell(record, "currency", lambda t: _currency(t, default_currency))
+        currency = rows.cell(record, "currency", lambda t: parse_currency(t, default_currency))
         if not rows.ok or month is None or mrr is None or currency is None:
             continue
         if mrr < 0:
@@ -91,13 +96,15 @@ def read_revenue(table: CsvTable, batch: Batch, default_currency: str) -> None:
 
 
 def read_costs(table: CsvTable, batch: Batch, default_currency: str) -> None:
-    batch.files.append(table.info("costs"))
-    batch.problems += missing_columns(
-        table, COST_COLUMNS, "A costs file has period (YYYY-MM), category, amount, currency."
+    rows = _start(
+        table,
+        batch,
+        "costs",
+        COST_COLUMNS,
+        "A costs file has period (YYYY-MM), category, amount, currency.",
     )
-    if any(p.code == "missing_column" and p.file == table.name for p in batch.problems):
+    if rows is None:
         return
-    rows = RowReader(table.name, batch.problems)
     for number, record in table.records():
         rows.start(number)
         month = rows.required(record, "period", parse_month)
@@ -111,7 +118,7 @@ def read_costs(table: CsvTable, batch: Batch, default_currency: str) -> None:
                 "invalid_value",
             )
         amount = rows.required(record, "amount", parse_decimal)
-        currency = rows.cell(record, "currency", lambda t: _currency(t, default_currency))
+        currency = rows.cell(record, "currency", lambda t: parse_currency(t, default_currency))
         if not rows.ok or month is None or amount is None or currency is None:
             continue
         if amount < Decimal(0):
@@ -137,18 +144,16 @@ def read_costs(table: CsvTable, batch: Batch, default_currency: str) -> None:
 def read_rates(table: CsvTable, batch: Batch, reporting_currency: str) -> None:
     """Monthly rates into the reporting currency; a rate for the reporting currency itself
     must be 1 (anything else would silently rescale every figure)."""
-    batch.files.append(table.info("rates"))
-    batch.problems += missing_columns(
-        table, RATE_COLUMNS, "A rates file has month (YYYY-MM), currency, rate."
+    rows = _start(
+        table, batch, "rates", RATE_COLUMNS, "A rates file has month (YYYY-MM), currency, rate."
     )
-    if any(p.code == "missing_column" and p.file == table.name for p in batch.problems):
+    if rows is None:
         return
-    rows = RowReader(table.name, batch.problems)
     seen: set[tuple[object, str]] = set()
     for number, record in table.records():
         rows.start(number)
         month = rows.required(record, "month", parse_month)
-        currency = rows.required(record, "currency", lambda t: _currency(t, ""))
+        currency = rows.required(record, "currency", lambda t: parse_currency(t, ""))
         rate = rows.required(record, "rate", parse_decimal)
         if not rows.ok or month is None or currency is None or rate is None:
             continue
