@@ -175,3 +175,32 @@ def resolved(world: World) -> World:
 # The account-mapping world, for the tests of every app that need one (imported last: it builds
 # on the personas above).
 from tests.overlaps.conftest import mapped  # noqa: E402, F401
+
+
+def _database_use(item: pytest.Item) -> str | None:
+    """ "transactional", "db" or None (no database), as pytest-django orders tests."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if (marker and marker.kwargs.get("transaction")) or fixtures & {
+        "transactional_db",
+        "live_server",
+    }:
+        return "transactional"
+    return "db" if marker or "db" in fixtures else None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`make test` runs each file whole on one worker (`--dist loadfile`), so a transactional
+    test's flush wipes the migrations' seed data (segments, …) for the ordinary tests its
+    worker runs next: pytest-django can only order them safely across files. Refuse a file
+    that mixes the two instead of failing somewhere else, depending on scheduling."""
+    uses: dict[str, set[str]] = {}
+    for item in items:
+        if (use := _database_use(item)) is not None:
+            uses.setdefault(str(item.path), set()).add(use)
+    mixed = sorted(path for path, kinds in uses.items() if len(kinds) > 1)
+    if mixed:
+        raise pytest.UsageError(
+            "these files mix transactional and ordinary database tests; move the "
+            f"transactional ones to a file of their own: {', '.join(mixed)}"
+        )
