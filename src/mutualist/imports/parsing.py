@@ -254,16 +254,8 @@ _US = re.compile(
 def parse_datetime(text: str) -> dt.datetime:
     """ISO 8601 (with +0000, +00:00, Z or no offset = UTC) or US report format 02/23/26 08:55 PM."""
     value = text.strip()
-    if len(value) >= 10 and value[4] == "-":
-        # Fast path (C): Python 3.11 reads every ISO form exports use, +0000 and Z included.
-        try:
-            stamp = dt.datetime.fromisoformat(value)
-        except ValueError:
-            pass
-        else:
-            if stamp.tzinfo is None:
-                return stamp.replace(tzinfo=UTC)
-            return stamp.astimezone(UTC)
+    if (stamp := quick_datetime(value)) is not None:
+        return stamp
     if m := _ISO.match(value):
         year, month, day, hour, minute, second, frac, tz = m.groups()
         try:
@@ -304,8 +296,9 @@ def parse_datetime(text: str) -> dt.datetime:
 
 
 def quick_datetime(text: str) -> dt.datetime | None:
-    """`parse_datetime` of a cell in the plain ISO form exports write, or None for anything
-    else (blank, other formats, stray spaces), which then goes to the careful parser."""
+    """A cell in the plain ISO form exports write (Python 3.11 reads them all in C, +0000 and
+    Z included), or None for anything else (blank, other forms, stray spaces), which
+    `parse_datetime` then reads or refuses."""
     if len(text) < 10 or text[4] != "-":
         return None
     try:
@@ -336,8 +329,9 @@ def quick_amount(text: str) -> Decimal | None:
     return number if number.is_finite() and number >= 0 and text.strip() else None
 
 
-QUICK_BOOLS = {"1": True, "0": False, "": False, "true": True, "false": False}
-QUICK_BOOLS |= {k.upper(): v for k, v in QUICK_BOOLS.items()}
+# `parse_bool` of the exact words (lower or upper case), without stripping or lowering.
+QUICK_BOOLS = dict.fromkeys(TRUE_WORDS, True) | dict.fromkeys(FALSE_WORDS, False)
+QUICK_BOOLS |= {word.upper(): value for word, value in QUICK_BOOLS.items()}
 
 
 def parse_date(text: str) -> dt.date:
