@@ -263,29 +263,15 @@ def _read_accounts(table: CsvTable, batch: Batch, maps: ValueMaps) -> None:
 
 
 def _read_opportunities(table: CsvTable, batch: Batch, maps: ValueMaps) -> list[InvolvementRecord]:
-    """Read opportunities; return the involvements their PartnerAccountId implies.
-
-    Clean rows (every cell in the plain form exports write, nothing to warn about) are read
-    column by column, a million in a few seconds; every other row goes through
-    `_opportunity_row`, which says what is wrong with it. A clean row gives the same record
-    either way (tested); rows keep their file order."""
+    """Read opportunities; return the involvements their PartnerAccountId implies."""
     has_flags = {"IsClosed", "IsWon"} <= set(table.header)
-    read = _clean_opportunities(table, maps, has_flags)
-    clean = {number for number, _, _ in read}
+    quick = _clean_opportunities(table, maps, has_flags)
+    seen = {read.record.ref for _, read in quick}
     rows = RowReader(table.name, batch.problems)
-    seen = {record.ref for _, record, _ in read}
-    slow = []
-    for number in range(1, table.row_count + 1):
-        if number in clean:
-            continue
-        rows.start(number)
-        record, partner = _opportunity_row(table.record(number), rows, seen, maps, has_flags)
-        if record is not None:
-            slow.append((number, record, partner))
-    if slow:
-        read = sorted(read + slow, key=lambda s: s[0])
     sourced_by: list[InvolvementRecord] = []
-    for _, record, partner in read:
+    for record, partner in _quick_then_careful(
+        table, rows, quick, lambda r: _opportunity_row(r, rows, seen, maps, has_flags)
+    ):
         batch.opportunities.append(record)
         if partner:
             sourced_by.append(
@@ -294,9 +280,35 @@ def _read_opportunities(table: CsvTable, batch: Batch, maps: ValueMaps) -> list[
     return sourced_by
 
 
+def _quick_then_careful(
+    table: CsvTable,
+    rows: RowReader,
+    quick: list[tuple[int, T]],
+    careful: Callable[[dict[str, str]], T | None],
+) -> list[T]:
+    """The rows `quick` read column by column (the clean ones: every cell in the plain form
+    exports write, nothing to warn about), and every other row read cell by cell by
+    `careful`, which says what is wrong with it; in file order. A clean row gives the same
+    result either way (tests/imports/test_quick_reading.py)."""
+    clean = {number for number, _ in quick}
+    slow = []
+    for number in range(1, table.row_count + 1):
+        if number not in clean:
+            rows.start(number)
+            if (value := careful(table.record(number))) is not None:
+                slow.append((number, value))
+    merged = sorted(quick + slow, key=lambda item: item[0]) if slow else quick
+    return [value for _, value in merged]
+
+
+class _ReadOpportunity(NamedTuple):
+    record: OpportunityRecord
+    partner: str  # PartnerAccountId: the partner that sourced the deal, if any
+
+
 def _clean_opportunities(
     table: CsvTable, maps: ValueMaps, has_flags: bool
-) -> list[tuple[int, OpportunityRecord, str]]:
+) -> list[tuple[int, _ReadOpportunity]]:
     """(row number, record, PartnerAccountId) of each row that needs no message."""
     ids = [v.strip() for v in table.column("Id")]
     repeated = {ref for ref, n in Counter(ids).items() if n > 1}
@@ -311,11 +323,7 @@ def _clean_opportunities(
         closed = [QUICK_BOOLS.get(v) for v in table.column("IsClosed")]
         won = [QUICK_BOOLS.get(v) for v in table.column("IsWon")]
     else:  # an unknown stage gets a warning: None sends its rows to the careful reader
-        outcome = {
-            s: maps.stage_outcome(s)
-            for s in set(stages)
-            if s.lower() in KNOWN_OPEN_STAGES or s.lower() in maps.stages
-        }
+        outcome = {s: maps.stage_outcome(s) for s in set(stages) if _known_stage(s, maps)}
         closed = [outcome[s] != "open" if s in outcome else None for s in stages]
         won = [outcome.get(s) == "won" for s in stages]
     names, partners = table.column("Name"), table.column("PartnerAccountId")
@@ -357,19 +365,24 @@ def _clean_opportunities(
             OPPORTUNITY_TYPES.get(types[i].strip().lower(), "new_business"),
             sources[i].strip(),
         )
-        out.append((i + 1, record, partners[i].strip()))
+        out.append((i + 1, _ReadOpportunity(record, partners[i].strip())))
     return out
+
+
+def _known_stage(stage: str, maps: ValueMaps) -> bool:
+    """A stage we can read without IsClosed/IsWon: Salesforce's own or one mapped in config."""
+    return stage.lower() in KNOWN_OPEN_STAGES or stage.lower() in maps.stages
 
 
 def _opportunity_row(
     r: dict[str, str], rows: RowReader, seen: set[str], maps: ValueMaps, has_flags: bool
-) -> tuple[OpportunityRecord | None, str]:
-    """One row read cell by cell, each problem reported: (record or None, PartnerAccountId)."""
+) -> _ReadOpportunity | None:
+    """One row read cell by cell, each problem reported; None when it cannot be imported."""
     ref = r["Id"].strip()
     if not ref or seen_before(seen, ref, rows, "Id"):
         if not ref:
             rows.error("Id", "", "is empty", "Every opportunity needs its Id.", "missing_value")
-        return None, ""
+        return None
     stage = r["StageName"].strip()
     created = rows.required(r, "CreatedDate", parse_datetime)
     close = rows.required(r, "CloseDate", parse_datetime)
@@ -380,7 +393,7 @@ def _opportunity_row(
     else:
         outcome = maps.stage_outcome(stage)
         is_closed, is_won = outcome != "open", outcome == "won"
-        if stage.lower() not in KNOWN_OPEN_STAGES and stage.lower() not in maps.stages:
+        if not _known_stage(stage, maps):
             rows.warn(
                 "StageName",
                 stage,
@@ -397,7 +410,7 @@ def _opportunity_row(
             "missing_value",
         )
     if not rows.ok or created is None or close is None:
-        return None, ""
+        return None
     if is_won and not is_closed:
         rows.warn(
             "IsWon",
@@ -427,25 +440,19 @@ def _opportunity_row(
         OPPORTUNITY_TYPES.get(r.get("Type", "").strip().lower(), "new_business"),
         r.get("LeadSource", "").strip(),
     )
-    return record, r.get("PartnerAccountId", "").strip()
+    return _ReadOpportunity(record, r.get("PartnerAccountId", "").strip())
 
 
 def _read_opportunity_partners(table: CsvTable, batch: Batch, maps: ValueMaps) -> None:
-    """Partner rows; clean ones column by column, the rest cell by cell (as opportunities)."""
-    read = _clean_opportunity_partners(table, maps)
-    clean = {number for number, _ in read}
+    quick = _clean_opportunity_partners(table, maps)
+    seen = {read.ref for _, read in quick if read.ref}
     rows = RowReader(table.name, batch.problems)
-    seen = {r.ref for _, r in read if r.ref}
-    slow = []
-    for number in range(1, table.row_count + 1):
-        if number in clean:
-            continue
-        rows.start(number)
-        if (record := _opportunity_partner_row(table.record(number), rows, seen, maps)) is not None:
-            slow.append((number, record))
-    if slow:
-        read = sorted(read + slow, key=lambda s: s[0])
-    batch.involvements += [involvement for _, (involvement, _) in read]
+    batch.involvements += [
+        read.involvement
+        for read in _quick_then_careful(
+            table, rows, quick, lambda r: _opportunity_partner_row(r, rows, seen, maps)
+        )
+    ]
 
 
 class _ReadInvolvement(NamedTuple):
