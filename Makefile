@@ -21,8 +21,11 @@ demo: install
 	MUTUALIST_MODE=$${MUTUALIST_MODE:-demo} $(BIN)/mutualist demo --size $(SIZE) --port $(PORT)
 
 # The whole suite, on SQLite by default or on the database named by MUTUALIST_DATABASE_URL.
+# Each file runs whole on one worker (loadfile), in pytest-django's order: xdist's default
+# reordering by file size would run transactional files first, and their flushes would wipe
+# the migrations' seed data (segments, ...) that the ordinary tests after them rely on.
 test: install
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -192,8 +192,9 @@ def _database_use(item: pytest.Item) -> str | None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """`make test` runs each file whole on one worker (`--dist loadfile`), so a transactional
     test's flush wipes the migrations' seed data (segments, …) for the ordinary tests its
-    worker runs next: pytest-django can only order them safely across files. Refuse a file
-    that mixes the two instead of failing somewhere else, depending on scheduling."""
+    worker runs next: pytest-django orders them safely across files only, and only while xdist
+    keeps that order (`--no-loadscope-reorder` in the Makefile). Refuse a file that mixes the
+    two instead of failing somewhere else, depending on scheduling."""
     uses: dict[str, set[str]] = {}
     for item in items:
         if (use := _database_use(item)) is not None:
@@ -203,4 +204,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         raise pytest.UsageError(
             "these files mix transactional and ordinary database tests; move the "
             f"transactional ones to a file of their own: {', '.join(mixed)}"
+        )
+
+
+_flushed_by: list[str] = []
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Name the cause when an ordinary database test would run on a database a transactional
+    test has flushed (its seed data gone), instead of letting it fail on missing segments."""
+    use = _database_use(item)
+    if use == "transactional" and not _flushed_by:
+        _flushed_by.append(item.nodeid)
+    elif use == "db" and _flushed_by:
+        pytest.fail(
+            f"runs after {_flushed_by[0]} flushed this worker's database (seed data gone): run "
+            "the suite in pytest-django's order, e.g. `make test` (--no-loadscope-reorder)",
+            pytrace=False,
         )
