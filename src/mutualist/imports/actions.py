@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,8 @@ from mutualist.partners.choices import Status
 from mutualist.partners.models import Partner, PartnerExternalId, StatusChange, join_types
 
 Progress = Callable[[str, int], None]
+# Rows given column-wise: {field: [value of row 0, value of row 1, …]}.
+Columns = dict[str, list[Any]]
 CHUNK = 5000
 # Above this many ids, reading all of a source's rows beats asking for them in IN lists.
 SCAN_ABOVE = 20_000
@@ -215,23 +218,12 @@ class _Applier:
     def apply(self, batch: Batch) -> dict[str, Counts]:
         counts: dict[str, Counts] = {}
         partner_ids, counts["partners"] = self.partners(batch)
+        accounts = batch.accounts
         account_ids, counts["accounts"] = self.upsert_external(
             Account,
-            [
-                (
-                    a.ref,
-                    {
-                        "name": a.name,
-                        "domain": a.domain,
-                        "country": a.country,
-                        "industry": a.industry,
-                        "size_band": a.size_band,
-                        "lifecycle": a.lifecycle,
-                        "created_at": a.created_at or KEEP,
-                    },
-                )
-                for a in batch.accounts
-            ],
+            [a.ref for a in accounts],
+            _columns(accounts, "name", "domain", "country", "industry", "size_band", "lifecycle")
+            | {"created_at": [a.created_at or KEEP for a in accounts]},
             "accounts",
         )
         account_ids.update(
@@ -245,37 +237,34 @@ class _Applier:
                 ),
             )
         )
-        opportunities = []
-        counts_skipped = Counts()
-        for o in batch.opportunities:
-            account_id = account_ids.get(o.account_ref)
-            if account_id is None:
+        placed = [account_ids.get(o.account_ref) for o in batch.opportunities]
+        opportunities = [
+            o for o, a in zip(batch.opportunities, placed, strict=True) if a is not None
+        ]
+        for o, account in zip(batch.opportunities, placed, strict=True):
+            if account is None:
                 self.orphan("Opportunity", o.ref, "Account", o.account_ref)
-                counts_skipped.skipped += 1
-                continue
-            opportunities.append(
-                (
-                    o.ref,
-                    {
-                        "account_id": account_id,
-                        "name": o.name,
-                        "amount": o.amount,
-                        "currency": o.currency,
-                        "acv": o.acv,
-                        "stage": o.stage,
-                        "is_closed": o.is_closed,
-                        "is_won": o.is_won,
-                        "created_at": o.created_at,
-                        "closed_at": o.closed_at,
-                        "type": o.type,
-                        "lead_source": o.lead_source,
-                    },
-                )
-            )
         opportunity_ids, counts["opportunities"] = self.upsert_external(
-            Opportunity, opportunities, "opportunities"
+            Opportunity,
+            [o.ref for o in opportunities],
+            {"account_id": [account for account in placed if account is not None]}
+            | _columns(
+                opportunities,
+                "name",
+                "amount",
+                "currency",
+                "acv",
+                "stage",
+                "is_closed",
+                "is_won",
+                "created_at",
+                "closed_at",
+                "type",
+                "lead_source",
+            ),
+            "opportunities",
         )
-        counts["opportunities"].skipped = counts_skipped.skipped
+        counts["opportunities"].skipped = len(placed) - len(opportunities)
         opportunity_ids.update(
             self.lookup_external(
                 Opportunity,
@@ -418,23 +407,26 @@ class _Applier:
         }
 
     def upsert_external(
-        self, model: type[models.Model], rows: list[tuple[str, dict[str, Any]]], step: str
+        self, model: type[models.Model], refs: list[str], columns: Columns, step: str
     ) -> tuple[dict[str, int], Counts]:
-        """Create, update or leave each (ref, fields) row of a model keyed by external id."""
+        """Create, update or leave each row of a model keyed by external id: row i is
+        `refs[i]` with `columns[field][i]` for each field. Column-wise because a large first
+        import creates every row, and a dict per row cost more than writing the row."""
         counts = Counts()
-        if not rows:
+        if not refs:
             return {}, counts
-        fields = list(rows[0][1])
-        existing = self.existing_rows(model, [ref for ref, _ in rows], ["id", *fields])
+        fields = list(columns)
+        existing = self.existing_rows(model, refs, ["id", *fields])
         ids: dict[str, int] = {}
-        creates: list[tuple[str, dict[str, Any]]] = []
+        new: list[int] = []
         updates: list[tuple[int, str, dict[str, Any], dict[str, list[Any]]]] = []
-        for ref, values in rows:
+        for at, ref in enumerate(refs):
             old = existing.get(ref)
             if old is None:
-                creates.append((ref, values))
+                new.append(at)
                 continue
             ids[ref] = old["id"]
+            values = {f: columns[f][at] for f in fields}
             diff = {
                 f: [old[f], values[f]]
                 for f in fields
@@ -445,38 +437,36 @@ class _Applier:
                 updates.append((old["id"], ref, merged, diff))
             else:
                 counts.unchanged += 1
-        ids.update(self._create(model, creates, fields, step))
-        counts.created = len(creates)
+        if len(new) < len(refs):
+            refs = [refs[at] for at in new]
+            columns = {f: [column[at] for at in new] for f, column in columns.items()}
+        ids.update(self._create(model, refs, columns, step))
+        counts.created = len(new)
         self._update(model, updates, fields)
         counts.updated = len(updates)
         self.tick(step, counts.unchanged + counts.updated)
         return ids, counts
 
     def _create(
-        self,
-        model: type[models.Model],
-        creates: list[tuple[str, dict[str, Any]]],
-        fields: list[str],
-        step: str,
+        self, model: type[models.Model], refs: list[str], columns: Columns, step: str
     ) -> dict[str, int]:
-        if not creates:
+        if not refs:
             return {}
         first = bulk.next_id(model)
-        ids = {ref: first + i for i, (ref, _) in enumerate(creates)}
-        names = ["id", "source_system", "external_id", *fields]
-        columns: list[list[Any]] = [
-            list(range(first, first + len(creates))),
-            [self.source] * len(creates),
-            [ref for ref, _ in creates],
+        ids = dict(zip(refs, range(first, first + len(refs)), strict=True))
+        names = ["id", "source_system", "external_id", *columns]
+        values: list[list[Any]] = [
+            list(range(first, first + len(refs))),
+            [self.source] * len(refs),
+            refs,
         ]
         now = timezone.now()
-        # Every row's dict has the fields in the same order: transpose once.
-        transposed = zip(*(tuple(values.values()) for _, values in creates), strict=True)
-        for name, values in zip(fields, transposed, strict=True):
-            column = [now if v is KEEP else v for v in values] if KEEP in values else values
-            columns.append(bulk.adapt_column(model, _field_name(name), column))
+        for name, column in columns.items():
+            if any(v is KEEP for v in column):
+                column = [now if v is KEEP else v for v in column]
+            values.append(bulk.adapt_column(model, _field_name(name), column))
         bulk.bulk_insert(
-            model, [_field_name(n) for n in names], columns, lambda n: self.tick(step, n)
+            model, [_field_name(n) for n in names], values, lambda n: self.tick(step, n)
         )
         bulk.reset_sequences([model])
         return ids
@@ -587,7 +577,7 @@ class _Applier:
         )
 
     def stage_changes(self, batch: Batch, opportunity_ids: dict[str, int]) -> Counts:
-        rows = []
+        changes, opportunities = [], []
         skipped = batch.skipped.get("stage_changes", 0)  # deleted in Salesforce
         for change in batch.stage_changes:
             opportunity = opportunity_ids.get(change.opportunity_ref)
@@ -603,20 +593,15 @@ class _Applier:
                 )
                 skipped += 1
                 continue
-            rows.append(
-                (
-                    change.ref,
-                    {
-                        "opportunity_id": opportunity,
-                        "stage": change.stage,
-                        "amount": change.amount,
-                        "close_date": change.close_date,
-                        "probability": change.probability,
-                        "changed_at": change.changed_at,
-                    },
-                )
-            )
-        _, counts = self.upsert_external(StageChange, rows, "stage_changes")
+            changes.append(change)
+            opportunities.append(opportunity)
+        _, counts = self.upsert_external(
+            StageChange,
+            [c.ref for c in changes],
+            {"opportunity_id": opportunities}
+            | _columns(changes, "stage", "amount", "close_date", "probability", "changed_at"),
+            "stage_changes",
+        )
         counts.skipped = skipped
         return counts
 
@@ -661,26 +646,24 @@ class _Applier:
     def leads(
         self, batch: Batch, partner_ids: dict[str, int], account_ids: dict[str, int]
     ) -> Counts:
-        rows = []
-        for lead in batch.leads:
-            partner = partner_ids.get(lead.partner_ref) if lead.partner_ref else None
+        leads = batch.leads
+        partners = [
+            partner_ids.get(lead.partner_ref) if lead.partner_ref else None for lead in leads
+        ]
+        for lead, partner in zip(leads, partners, strict=True):
             if lead.partner_ref and partner is None:
                 self.orphan("Lead", lead.ref, "partner Account", lead.partner_ref)
-            rows.append(
-                (
-                    lead.ref,
-                    {
-                        "company": lead.company[:255],
-                        "created_at": lead.created_at,
-                        "converted_at": lead.converted_at,
-                        "status": lead.status,
-                        "source": lead.source,
-                        "partner_id": partner,
-                        "account_id": account_ids.get(lead.account_ref),
-                    },
-                )
-            )
-        _, counts = self.upsert_external(Lead, rows, "leads")
+        _, counts = self.upsert_external(
+            Lead,
+            [lead.ref for lead in leads],
+            {"company": [lead.company[:255] for lead in leads]}
+            | _columns(leads, "created_at", "converted_at", "status", "source")
+            | {
+                "partner_id": partners,
+                "account_id": [account_ids.get(lead.account_ref) for lead in leads],
+            },
+            "leads",
+        )
         return counts
 
     def revenue(self, batch: Batch, account_ids: dict[str, int]) -> Counts:
@@ -832,6 +815,11 @@ def _first_closed_entries(
             if opp not in first and stage.lower() in closed_stages:
                 first[opp] = (stage, at, ref)
     return first
+
+
+def _columns(records: Sequence[Any], *attributes: str) -> Columns:
+    """{attribute: [each record's value]}: the column-wise rows `upsert_external` takes."""
+    return {name: list(map(attrgetter(name), records)) for name in attributes}
 
 
 def _field_name(name: str) -> str:

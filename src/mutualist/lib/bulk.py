@@ -295,6 +295,10 @@ def adapt_column(model: type[Model], name: str, values: Sequence[Any]) -> list[A
         return [None if v is None else ops.adapt_datefield_value(v) for v in values]
     if isinstance(field, m.DecimalField):
         digits, places = field.max_digits, field.decimal_places
+        if connection.vendor == "sqlite":
+            # What Django's adapter for Decimal gives sqlite3 (str), made here in one pass:
+            # sqlite3 calling that adapter per value cost 1.6 s a million rows (two columns).
+            return [None if v is None else str(v) for v in values]
         return [
             None if v is None else ops.adapt_decimalfield_value(v, digits, places) for v in values
         ]
