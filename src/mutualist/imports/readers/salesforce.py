@@ -266,7 +266,8 @@ def _read_opportunities(table: CsvTable, batch: Batch, maps: ValueMaps) -> list[
     """Read opportunities; return the involvements their PartnerAccountId implies."""
     has_flags = {"IsClosed", "IsWon"} <= set(table.header)
     quick = _clean_opportunities(table, maps, has_flags)
-    seen = {read.record.ref for _, read in quick}
+    # The careful reader runs only on rows the quick one left, and needs the ids read before.
+    seen = {read.record.ref for _, read in quick} if len(quick) < table.row_count else set()
     rows = RowReader(table.name, batch.problems)
     sourced_by: list[InvolvementRecord] = []
     for record, partner in _quick_then_careful(
@@ -311,7 +312,7 @@ def _clean_opportunities(
 ) -> list[tuple[int, _ReadOpportunity]]:
     """(row number, record, PartnerAccountId) of each row that needs no message."""
     ids = [v.strip() for v in table.column("Id")]
-    repeated = {ref for ref, n in Counter(ids).items() if n > 1}
+    repeated = _repeated(ids)
     created = quick_datetimes(table.column("CreatedDate"))
     closes = quick_datetimes(table.column("CloseDate"))
     amounts = [quick_amount(v) for v in table.column("Amount")]
@@ -367,6 +368,13 @@ def _clean_opportunities(
         )
         out.append((i + 1, _ReadOpportunity(record, partners[i].strip())))
     return out
+
+
+def _repeated(ids: list[str]) -> set[str]:
+    """The ids that occur more than once; a set first, as exports rarely repeat one."""
+    if len(set(ids)) == len(ids):
+        return set()
+    return {ref for ref, n in Counter(ids).items() if n > 1}
 
 
 def _known_stage(stage: str, maps: ValueMaps) -> bool:
@@ -445,7 +453,7 @@ def _opportunity_row(
 
 def _read_opportunity_partners(table: CsvTable, batch: Batch, maps: ValueMaps) -> None:
     quick = _clean_opportunity_partners(table, maps)
-    seen = {read.ref for _, read in quick if read.ref}
+    seen = {read.ref for _, read in quick if read.ref} if len(quick) < table.row_count else set()
     rows = RowReader(table.name, batch.problems)
     batch.involvements += [
         read.involvement
@@ -464,7 +472,7 @@ def _clean_opportunity_partners(
     table: CsvTable, maps: ValueMaps
 ) -> list[tuple[int, _ReadInvolvement]]:
     ids = [v.strip() for v in table.column("Id")]
-    repeated = {ref for ref, n in Counter(ids).items() if n > 1}
+    repeated = _repeated(ids)
     attached = quick_datetimes(table.column("CreatedDate"))
     primary = [QUICK_BOOLS.get(v) for v in table.column("IsPrimary")]
     roles = {role: maps.partner_role(role) for role in set(table.column("Role"))}
