@@ -33,9 +33,10 @@ FILES = ("Account.csv", "Opportunity.csv", "OpportunityPartner.csv")
 def ours(folder: Path) -> dict[str, Any]:
     from mutualist.imports.actions import run_import
     from mutualist.imports.sources import read_files
+    from mutualist.lib.collector import paused_collector
 
     start = time.perf_counter()
-    with timed_writes() as writing:
+    with timed_writes() as writing, paused_collector():  # as `mutualist import` does
         batch = read_files("salesforce", [folder / name for name in FILES], {})
         run = run_import(None, "salesforce", batch)
     seconds = time.perf_counter() - start

@@ -405,6 +405,7 @@ def _import(args: argparse.Namespace) -> int:
     from mutualist.imports.actions import run_import
     from mutualist.imports.report import write_report
     from mutualist.imports.sources import read_files
+    from mutualist.lib.collector import paused_collector
     from mutualist.lib.errors import ValidationFailed
 
     actor = None
@@ -414,24 +415,27 @@ def _import(args: argparse.Namespace) -> int:
             err_console.print(f"[red]Error:[/red] no user named {args.user!r}")
             return 2
     options = {"config": args.config, "mapping": args.mapping}
-    try:
-        with console.status(f"Reading {args.kind} files…"):
-            batch = read_files(args.kind, list(args.paths), options)
-    except ValidationFailed as exc:
-        for field, message in exc.errors.items():
-            err_console.print(f"[red]Error:[/red] {field}: {message}")
-        return 2
-    with _progress() as progress:
-        total = sum(batch.record_counts().values())
-        task = progress.add_task("writing", total=max(total, 1))
+    # One pause of the cyclic collector over reading and writing: one collection at the end
+    # instead of one after each (a second or so a million rows).
+    with paused_collector():
+        try:
+            with console.status(f"Reading {args.kind} files…"):
+                batch = read_files(args.kind, list(args.paths), options)
+        except ValidationFailed as exc:
+            for field, message in exc.errors.items():
+                err_console.print(f"[red]Error:[/red] {field}: {message}")
+            return 2
+        with _progress() as progress:
+            total = sum(batch.record_counts().values())
+            task = progress.add_task("writing", total=max(total, 1))
 
-        def step(name: str, n: int) -> None:
-            progress.update(task, description=f"writing {name}", advance=n)
+            def step(name: str, n: int) -> None:
+                progress.update(task, description=f"writing {name}", advance=n)
 
-        run = run_import(
-            actor, args.kind, batch, dry_run=args.dry_run, strict=args.strict, progress=step
-        )
-        progress.update(task, completed=max(total, 1))
+            run = run_import(
+                actor, args.kind, batch, dry_run=args.dry_run, strict=args.strict, progress=step
+            )
+            progress.update(task, completed=max(total, 1))
     _print_import(run)
     if args.report:
         try:
