@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from mutualist.audit.models import AuditEntry
 from mutualist.crm.models import Account, Cost, Lead, Opportunity, RevenueMonth
@@ -101,6 +102,22 @@ def test_a_changed_row_updates_its_record_with_before_and_after(
     entry = AuditEntry.objects.get(action="opportunity.import_update")
     assert entry.before == {"amount": "1651993.36"} and entry.after == {"amount": "1700000.00"}
     assert str(Opportunity.objects.get(external_id="006Ec00000AieKGIAZ").amount) == "1700000.00"
+
+
+def test_accounts_without_created_date_get_the_import_time_once(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "Account.csv").write_text(
+        "Id,Name,Type\n001A,Initech,Customer\n001B,Hooli,Prospect\n", encoding="utf-8"
+    )
+    before = timezone.now()
+    run_import(None, "salesforce", read_salesforce([folder]))
+    first = dict(Account.objects.values_list("external_id", "created_at"))
+    assert set(first) == {"001A", "001B"}
+    assert all(before <= at <= timezone.now() for at in first.values())
+    again = run_import(None, "salesforce", read_salesforce([folder]))
+    assert again.status == "no_changes"  # the source carries no date: the stored one stays
+    assert dict(Account.objects.values_list("external_id", "created_at")) == first
 
 
 def test_dry_run_reports_changes_and_writes_nothing() -> None:

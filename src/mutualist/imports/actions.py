@@ -462,7 +462,8 @@ class _Applier:
         ]
         now = timezone.now()
         for name, column in columns.items():
-            if any(v is KEEP for v in column):
+            # KEEP only ever stands for a creation time the source lacks: look for it there.
+            if name == "created_at" and KEEP in column:
                 column = [now if v is KEEP else v for v in column]
             values.append(bulk.adapt_column(model, _field_name(name), column))
         bulk.bulk_insert(
@@ -612,13 +613,15 @@ class _Applier:
 
         Runs on the database state inside the transaction, so history imported earlier is
         checked against opportunities imported now and the other way round."""
+        if not StageChange.objects.filter(source_system=self.source).exists():
+            return
         touched = {opportunity_ids[o.ref] for o in batch.opportunities if o.ref in opportunity_ids}
         touched |= {
             opportunity_ids[c.opportunity_ref]
             for c in batch.stage_changes
             if c.opportunity_ref in opportunity_ids
         }
-        if not touched or not StageChange.objects.filter(source_system=self.source).exists():
+        if not touched:
             return
         closed = _closed_opportunities(touched)
         read_at = {c.ref: (c.file, c.row) for c in batch.stage_changes}
@@ -829,7 +832,7 @@ def _field_name(name: str) -> str:
 
 
 def _refs_missing(refs: Iterable[str], known: dict[str, int]) -> list[str]:
-    return sorted({r for r in refs if r and r not in known})
+    return sorted(set(refs).difference(known, ("",)))
 
 
 def queue_import(
