@@ -330,15 +330,42 @@ def _clean_opportunities(
     names, partners = table.column("Name"), table.column("PartnerAccountId")
     currencies, types = table.column("CurrencyIsoCode"), table.column("Type")
     sources = table.column("LeadSource")
+    # Few distinct values each: normalised once per value, not once per row.
+    currency = {c: c.strip().upper() or maps.default_currency for c in set(currencies)}
+    kind = {t: OPPORTUNITY_TYPES.get(t.strip().lower(), "new_business") for t in set(types)}
+    source = {s: s.strip() for s in set(sources)}
+    cells = zip(
+        ids,
+        accounts,
+        created,
+        closes,
+        amounts,
+        closed,
+        won,
+        names,
+        stages,
+        currencies,
+        types,
+        sources,
+        partners,
+        strict=True,
+    )
     out = []
-    for i, ref in enumerate(ids):
-        start, close, amount, is_closed, is_won = (
-            created[i],
-            closes[i],
-            amounts[i],
-            closed[i],
-            won[i],
-        )
+    for number, (
+        ref,
+        account,
+        start,
+        close,
+        amount,
+        is_closed,
+        is_won,
+        name,
+        stage,
+        currency_cell,
+        type_cell,
+        source_cell,
+        partner,
+    ) in enumerate(cells, start=1):
         if (
             not ref
             or ref in repeated
@@ -348,25 +375,25 @@ def _clean_opportunities(
             or is_closed is None
             or is_won is None
             or (is_won and not is_closed)
-            or not accounts[i]
+            or not account
             or (is_closed and close.date() < start.date())
         ):
             continue
         record = OpportunityRecord(
             ref,
-            accounts[i],
-            names[i].strip() or ref,
+            account,
+            name.strip() or ref,
             amount,
-            currencies[i].strip().upper() or maps.default_currency,
-            stages[i],
+            currency[currency_cell],
+            stage,
             is_closed,
             is_won,
             start,
             close if is_closed else None,
-            OPPORTUNITY_TYPES.get(types[i].strip().lower(), "new_business"),
-            sources[i].strip(),
+            kind[type_cell],
+            source[source_cell],
         )
-        out.append((i + 1, _ReadOpportunity(record, partners[i].strip())))
+        out.append((number, _ReadOpportunity(record, partner.strip())))
     return out
 
 
