@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections import Counter
@@ -17,6 +18,7 @@ from mutualist.imports.models import ImportRun
 from mutualist.imports.readers.salesforce import read_salesforce
 from mutualist.imports.report import write_report
 from mutualist.imports.sources import read_files
+from mutualist.synth import SIZES, generate, write_salesforce_csv
 
 SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "salesforce-sample"
 pytestmark = pytest.mark.django_db
@@ -281,3 +283,32 @@ def test_error_report_as_csv_and_json(tmp_path: Path) -> None:
     lines = (tmp_path / "report.csv").read_text().splitlines()
     assert lines[0] == "severity,code,file,row,column,value,reason,hint"
     assert len(lines) == len(run.problems) + 1
+
+
+def test_a_re_import_creates_updates_and_keeps_partner_rows(tmp_path: Path) -> None:
+    config = dataclasses.replace(SIZES["small"], opportunities=300, accounts=60, partners=6)
+    write_salesforce_csv(generate(config), tmp_path)
+    files = [tmp_path / name for name in ("Account.csv", "Opportunity.csv")]
+    partner_rows = tmp_path / "OpportunityPartner.csv"
+    header, *rows = partner_rows.read_text(encoding="utf-8-sig").splitlines()
+    # Withhold an influencer row (a reseller row would come back as the deal's
+    # PartnerAccountId involvement), then import it later with another row's IsPrimary flipped.
+    withheld = next(row for row in reversed(rows) if ",Influencer," in row)
+    partial = tmp_path / "partial" / "OpportunityPartner.csv"
+    partial.parent.mkdir()
+    partial.write_text("\n".join([header, *(r for r in rows if r != withheld)]) + "\n")
+    run = run_import(None, "salesforce", read_files("salesforce", [*files, partial], {}))
+    assert run.status == "succeeded"
+    created = run.counts["involvements"]["created"]
+    at = header.split(",").index("IsPrimary")
+    cells = rows[0].split(",")
+    cells[at] = "" if cells[at] == "1" else "1"
+    rows[0] = ",".join(cells)
+    partner_rows.write_text("\n".join([header, *rows]) + "\n")
+    again = run_import(None, "salesforce", read_files("salesforce", [*files, partner_rows], {}))
+    assert again.counts["involvements"] == {
+        "created": 1,
+        "updated": 1,
+        "unchanged": created - 1,
+        "skipped": 0,
+    }

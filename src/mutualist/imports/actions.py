@@ -521,11 +521,12 @@ class _Applier:
             (i.opportunity_id, i.partner_id, i.role): i
             for i in self.existing_involvements({k[0] for k in wanted})
         }
-        creates, changed = [], []
-        for key, (attached, primary) in wanted.items():
+        creates = {} if existing else wanted  # a first import creates them all
+        changed = []
+        for key, (attached, primary) in wanted.items() if existing else ():
             old = existing.get(key)
             if old is None:
-                creates.append((key, attached, primary))
+                creates[key] = (attached, primary)
             elif old.attached_at != attached or old.is_primary != primary:
                 diff = {
                     "attached_at": [old.attached_at, attached],
@@ -535,17 +536,20 @@ class _Applier:
                 changed.append((old, diff))
             else:
                 counts.unchanged += 1
-        bulk.bulk_insert(
-            PartnerInvolvement,
-            ["opportunity", "partner", "role", "attached_at", "is_primary"],
-            [
-                [k[0] for k, _, _ in creates],
-                [k[1] for k, _, _ in creates],
-                [k[2] for k, _, _ in creates],
-                bulk.adapt_column(PartnerInvolvement, "attached_at", [a for _, a, _ in creates]),
-                [p for _, _, p in creates],
-            ],
-        )
+        if creates:
+            opportunities, partners, roles = map(list, zip(*creates, strict=True))
+            attached_times, primaries = map(list, zip(*creates.values(), strict=True))
+            bulk.bulk_insert(
+                PartnerInvolvement,
+                ["opportunity", "partner", "role", "attached_at", "is_primary"],
+                [
+                    opportunities,
+                    partners,
+                    roles,
+                    bulk.adapt_column(PartnerInvolvement, "attached_at", attached_times),
+                    primaries,
+                ],
+            )
         if changed:
             PartnerInvolvement.objects.bulk_update(
                 [o for o, _ in changed], ["attached_at", "is_primary"], batch_size=500

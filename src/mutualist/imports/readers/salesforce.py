@@ -503,17 +503,22 @@ def _clean_opportunity_partners(
     attached = quick_datetimes(table.column("CreatedDate"))
     primary = [QUICK_BOOLS.get(v) for v in table.column("IsPrimary")]
     roles = {role: maps.partner_role(role) for role in set(table.column("Role"))}
-    role_of = table.column("Role")
-    opportunities, partners = table.column("OpportunityId"), table.column("AccountToId")
+    cells = zip(
+        ids,
+        attached,
+        primary,
+        table.column("Role"),
+        table.column("OpportunityId"),
+        table.column("AccountToId"),
+        strict=True,
+    )
     out = []
-    for i, ref in enumerate(ids):
-        at, is_primary, role = attached[i], primary[i], roles[role_of[i]]
+    for number, (ref, at, is_primary, role_cell, opportunity, partner) in enumerate(cells, 1):
+        role = roles[role_cell]
         if ref in repeated or at is None or is_primary is None or role is None:
             continue
-        record = InvolvementRecord(
-            opportunities[i].strip(), partners[i].strip(), role, at, is_primary
-        )
-        out.append((i + 1, _ReadInvolvement(record, ref)))
+        record = InvolvementRecord(opportunity.strip(), partner.strip(), role, at, is_primary)
+        out.append((number, _ReadInvolvement(record, ref)))
     return out
 
 
