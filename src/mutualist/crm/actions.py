@@ -10,6 +10,7 @@ from django.db import transaction
 from mutualist.accounts.models import User
 from mutualist.audit.log import record
 from mutualist.crm.models import (
+    OPPORTUNITY_DATA_FIELDS,
     Account,
     Cost,
     Lead,
@@ -303,23 +304,7 @@ def _load_opportunities(
     n = len(o["id"])
     return bulk.bulk_insert(
         Opportunity,
-        [
-            "id",
-            "account",
-            "name",
-            "amount",
-            "currency",
-            "acv",
-            "stage",
-            "is_closed",
-            "is_won",
-            "created_at",
-            "closed_at",
-            "type",
-            "lead_source",
-            "source_system",
-            "external_id",
-        ],
+        ["id", "account", *OPPORTUNITY_DATA_FIELDS, "source_system", "external_id"],
         [
             bulk.id_column(o["id"], offsets["opportunities"]),
             bulk.id_column(o["account_id"], offsets["accounts"]),

@@ -62,6 +62,22 @@ class Account(ExternalRecord):
         return self.name
 
 
+# An opportunity's own data, in the order bulk writes (imports, the demo load) list it.
+OPPORTUNITY_DATA_FIELDS = (
+    "name",
+    "amount",
+    "currency",
+    "acv",
+    "stage",
+    "is_closed",
+    "is_won",
+    "created_at",
+    "closed_at",
+    "type",
+    "lead_source",
+)
+
+
 class Opportunity(ExternalRecord):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="opportunities")
     name = models.CharField(max_length=255)

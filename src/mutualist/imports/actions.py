@@ -22,6 +22,7 @@ from django.utils import timezone
 from mutualist.accounts.models import User
 from mutualist.audit.log import record, record_many
 from mutualist.crm.models import (
+    OPPORTUNITY_DATA_FIELDS,
     Account,
     Cost,
     ExchangeRate,
@@ -248,20 +249,7 @@ class _Applier:
             Opportunity,
             [o.ref for o in opportunities],
             {"account_id": [account for account in placed if account is not None]}
-            | _columns(
-                opportunities,
-                "name",
-                "amount",
-                "currency",
-                "acv",
-                "stage",
-                "is_closed",
-                "is_won",
-                "created_at",
-                "closed_at",
-                "type",
-                "lead_source",
-            ),
+            | _columns(opportunities, *OPPORTUNITY_DATA_FIELDS),
             "opportunities",
         )
         counts["opportunities"].skipped = len(placed) - len(opportunities)
