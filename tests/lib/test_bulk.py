@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import pytest
 from django.db import IntegrityError, connection, transaction
 
@@ -113,3 +114,31 @@ def test_a_large_load_keeps_foreign_keys_and_their_checks(monkeypatch: Any) -> N
         fields, columns = opportunity_columns([account] * 40 + [account + 99])
         bulk.bulk_insert(Opportunity, fields, columns)
     assert Opportunity.objects.count() == 20 and foreign_keys() == keys
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY formats are PostgreSQL's")
+def test_typed_columns_copy_in_binary_and_text_ones_as_text() -> None:
+    at = dt.datetime(2024, 1, 2, 3, 4, 5, 600, tzinfo=dt.UTC)
+    stamps = np.array([at.replace(tzinfo=None)] * 2, dtype="datetime64[us]")
+
+    def columns(refs: list[str], created: list[Any]) -> list[list[Any]]:
+        return [["test"] * 2, refs, ["Company"] * 2, created, *([[""] * 2] * len(BLANK))]
+
+    typed = columns(["t1", "t2"], [at, at])
+    text = columns(["x1", "x2"], bulk.datetime_column(stamps))  # the demo load's text
+    naive = columns(["n1", "n2"], [at.replace(tzinfo=None)] * 2)
+    names = bulk.db_columns(Account, FIELDS + BLANK)
+    with connection.cursor() as cursor:
+        assert bulk._binary_types(cursor, "crm_account", names, typed) is not None
+        assert bulk._binary_types(cursor, "crm_account", names, text) is None
+        assert bulk._binary_types(cursor, "crm_account", names, naive) is None
+    with transaction.atomic():
+        bulk.bulk_insert(Account, FIELDS + BLANK, typed)
+        bulk.bulk_insert(Account, FIELDS + BLANK, text)
+    whole_seconds = at.replace(microsecond=0)  # the text columns are formatted to the second
+    assert dict(Account.objects.values_list("external_id", "created_at")) == {
+        "t1": at,
+        "t2": at,
+        "x1": whole_seconds,
+        "x2": whole_seconds,
+    }
