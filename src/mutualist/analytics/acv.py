@@ -50,7 +50,8 @@ def _order_statistics(deals: ir.Table, sizes: dict[str, int]) -> dict[str, dict[
 
 def within_band_ratio(deals: ir.Table) -> Estimate:
     """Geometric-mean ACV ratio partner / unattributed within size bands, weighted by the
-    partner deals per band (exp of a standardised difference of mean log ACV)."""
+    partner deals per band (exp of a standardised difference of mean log ACV). ``deals``
+    need the account's ``size_band`` (:meth:`Snapshot.with_accounts`)."""
     logs = deals.mutate(is_partner=deals.bucket != UNATTRIBUTED, log_acv=deals.acv.ln())
     agg = logs.group_by(["is_partner", "size_band"]).agg(
         n=logs.count(), mean=logs.log_acv.mean(), var=logs.log_acv.var()
@@ -93,6 +94,7 @@ def acv_summary(
             "median": median_from_ranks(ranked.get(g, {}), sizes[g]),
             "mean": mean_t(m.get("mean"), m.get("sd"), sizes[g]),
         }
-    out["partner_vs_unattributed"] = {"adjusted_ratio": within_band_ratio(won_deals(snap, period))}
+    banded = snap.with_accounts(won_deals(snap, period))
+    out["partner_vs_unattributed"] = {"adjusted_ratio": within_band_ratio(banded)}
     out["definition"] = "ACV of deals won (closed) in the period; ACV missing or <= 0 left out"
     return out

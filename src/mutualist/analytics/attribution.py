@@ -51,17 +51,30 @@ def opportunities_as_of(opp: ir.Table, hi: dt.datetime) -> ir.Table:
     )
 
 
+def dated_involvements(
+    inv: ir.Table, opps: ir.Table, hi: dt.datetime, rules: AttributionRules
+) -> ir.Table:
+    """Involvements attached before the as-of moment, with their deal's account and timing;
+    ``in_window`` marks attachment within the sourcing window and ``before_close`` no later
+    than the deal's close (always, for open deals). The deal's ``account_id`` comes along
+    (an integer, cheap to carry) so that account-level metrics need no second join."""
+    deal = opps.select("opportunity_id", "account_id", "created_at", "closed_at")
+    joined = inv.join(deal, "opportunity_id")
+    joined = joined.filter(joined.attached_at < hi)
+    window = ibis.interval(days=rules.window_days)
+    return joined.mutate(
+        in_window=joined.attached_at <= joined.created_at + window,
+        before_close=joined.closed_at.isnull() | (joined.attached_at <= joined.closed_at),
+    )
+
+
 def valid_involvements(
     inv: ir.Table, opps: ir.Table, hi: dt.datetime, rules: AttributionRules
 ) -> ir.Table:
     """Involvements that may earn credit: attached before the as-of moment and not after
-    the deal closed; ``in_window`` marks attachment within the sourcing window."""
-    deal = opps.select("opportunity_id", "created_at", "closed_at")
-    joined = inv.join(deal, "opportunity_id")
-    before_close = joined.closed_at.isnull() | (joined.attached_at <= joined.closed_at)
-    joined = joined.filter((joined.attached_at < hi) & before_close)
-    window = ibis.interval(days=rules.window_days)
-    return joined.mutate(in_window=joined.attached_at <= joined.created_at + window)
+    the deal closed, with ``in_window`` (see :func:`dated_involvements`)."""
+    dated = dated_involvements(inv, opps, hi, rules)
+    return dated.filter(dated.before_close).drop("before_close")
 
 
 def post_close_involvements(inv: ir.Table, opps: ir.Table, hi: dt.datetime) -> ir.Table:
@@ -72,21 +85,29 @@ def post_close_involvements(inv: ir.Table, opps: ir.Table, hi: dt.datetime) -> i
     return joined.filter(late & (joined.attached_at < hi))
 
 
+def partner_lead(opps: ir.Table, rules: AttributionRules) -> ir.BooleanColumn:
+    """Whether each deal's lead source is one of the rules' partner lead sources."""
+    return opps.lead_source.isin(list(rules.partner_lead_sources)).fill_null(False)
+
+
 def classify(opps: ir.Table, valid: ir.Table, rules: AttributionRules) -> ir.Table:
     """``opps`` plus a ``bucket`` column (sourced / influenced / unattributed)."""
     sourcing = valid.in_window & valid.role.isin(list(rules.sourcing_roles))
     influencing = ~valid.in_window
     if rules.early_helpers_influence:
         influencing = influencing | ~valid.role.isin(list(rules.sourcing_roles))
-    flags = valid.group_by("opportunity_id").agg(
-        has_sourcing=sourcing.any(), has_influence=influencing.any()
+    # Membership tests (semi joins) rather than per-deal flags grouped and left-joined:
+    # the same answer without a group-by over every involvement (about 12% of the
+    # materialised deals' cost at 10M). A NULL from ``isin`` acts as false in the cases.
+    sourced_ids = valid.filter(sourcing).opportunity_id
+    influenced_ids = valid.filter(influencing).opportunity_id
+    by_lead = partner_lead(opps, rules)
+    bucket = ibis.cases(
+        (opps.opportunity_id.isin(sourced_ids) | by_lead, SOURCED),
+        (opps.opportunity_id.isin(influenced_ids), INFLUENCED),
+        else_=UNATTRIBUTED,
     )
-    joined = opps.left_join(flags, "opportunity_id").drop("opportunity_id_right")
-    by_lead = joined.lead_source.isin(list(rules.partner_lead_sources)).fill_null(False)
-    sourced = joined.has_sourcing.fill_null(False) | by_lead
-    influenced = joined.has_influence.fill_null(False)
-    bucket = ibis.cases((sourced, SOURCED), (influenced, INFLUENCED), else_=UNATTRIBUTED)
-    return joined.mutate(bucket=bucket).drop("has_sourcing", "has_influence")
+    return opps.mutate(bucket=bucket)
 
 
 def with_accounts(opps: ir.Table, accounts: ir.Table) -> ir.Table:

@@ -16,7 +16,7 @@ from .estimate import NOT_ENOUGH_DATA, Estimate
 from .period import DateLike, Period
 from .schema import Tables
 from .snapshot import Snapshot, as_snapshot, in_range, rows
-from .stats import fit_beta_binomial, proportion
+from .stats import BetaPrior, fit_beta_binomial, proportion
 
 MIN_CLOSED = 10
 GROSS_LABEL = "gross, may exceed 100%: one deal can credit several partners"
@@ -44,6 +44,33 @@ def _double_credit(snap: Snapshot, period: Period) -> bool:
     return int(counts.filter(counts.k > 1).count().execute()) > 0
 
 
+def _entry(r: dict[str, Any], prior: BetaPrior | None, min_closed: int) -> dict[str, Any]:
+    won, closed = int(r["won"]), int(r["closed"])
+    rate = proportion(won, closed, win=True)
+    if closed < min_closed:
+        rate = Estimate.missing(n=closed, method="wilson", won=won, closed=closed).with_note(
+            f"fewer than {min_closed} closed deals"
+        )
+    shrunk = (
+        prior.shrink(won, closed)
+        if prior
+        else Estimate.missing(n=closed, note=NOT_ENOUGH_DATA, won=won, closed=closed)
+    )
+    return {
+        "partner_id": int(r["partner_id"]),
+        "name": r["name"],
+        "won_revenue": float(r["won_revenue"] or 0.0),
+        "won_deals": won,
+        "closed_deals": closed,
+        "win_rate": rate,
+        "win_rate_shrunk": shrunk,
+    }
+
+
+def _rank_key(r: dict[str, Any]) -> tuple[float, int, int]:
+    return (-float(r["won_revenue"] or 0.0), -int(r["won"]), int(r["partner_id"]))
+
+
 def leaderboard(
     tables: Tables | Snapshot,
     period: Period,
@@ -55,40 +82,20 @@ def leaderboard(
     snap = as_snapshot(tables, as_of, rules)
     raw = _per_partner(snap, period)
     prior = fit_beta_binomial([int(r["won"]) for r in raw], [int(r["closed"]) for r in raw])
-    entries = []
-    for r in raw:
-        won, closed = int(r["won"]), int(r["closed"])
-        rate = proportion(won, closed, win=True)
-        if closed < min_closed:
-            rate = Estimate.missing(n=closed, method="wilson", won=won, closed=closed).with_note(
-                f"fewer than {min_closed} closed deals"
-            )
-        shrunk = (
-            prior.shrink(won, closed)
-            if prior
-            else Estimate.missing(n=closed, note=NOT_ENOUGH_DATA, won=won, closed=closed)
-        )
-        entries.append(
-            {
-                "partner_id": int(r["partner_id"]),
-                "name": r["name"],
-                "won_revenue": float(r["won_revenue"] or 0.0),
-                "won_deals": won,
-                "closed_deals": closed,
-                "win_rate": rate,
-                "win_rate_shrunk": shrunk,
-            }
-        )
-    entries.sort(key=lambda e: (-e["won_revenue"], -e["won_deals"], e["partner_id"]))
+    # Rank first, then build entries for the partners shown only: each posterior interval
+    # is two beta quantiles (scipy), about a millisecond, and there are 10,000 partners.
+    ranked = sorted(raw, key=_rank_key)
+    shown = ranked[:limit] if limit is not None else ranked
+    entries = [_entry(r, prior, min_closed) for r in shown]
     out: dict[str, Any] = {
-        "partners": entries[:limit] if limit is not None else entries,
-        "total_partners": len(entries),
+        "partners": entries,
+        "total_partners": len(raw),
         "prior": {"alpha": prior.alpha, "beta": prior.beta, "mean": prior.mean} if prior else None,
         "min_closed": min_closed,
         "view": "gross",
     }
     if _double_credit(snap, period):
         out["label"] = GROSS_LABEL
-    if not entries:
+    if not raw:
         out["note"] = NOT_ENOUGH_DATA
     return out

@@ -15,7 +15,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from .attribution import AttributionRules, post_close_involvements
+from .attribution import AttributionRules
 from .period import DateLike, day_start
 from .schema import KNOWN_STAGES, Tables
 from .snapshot import Snapshot, as_snapshot, rows
@@ -92,7 +92,7 @@ def data_quality(
     counted = _row_counts(
         {
             "stale": opp.filter(~opp.is_closed & (opp.created_at < stale_before)),
-            "late": post_close_involvements(snap.tables["involvements"], opp, snap.hi),
+            "late": snap.post_close_involvements,
             "involvements": snap.tables["involvements"],
             "leads": leads,
             "converted_early": leads.filter(leads.converted_at < leads.created_at),

@@ -60,29 +60,35 @@ def window(period: Period, as_of: dt.date) -> tuple[dt.date, dt.date]:
     return add_months(end, -12), end
 
 
-def _month_mrr(rev: ir.Table, month: dt.date, name: str) -> ir.Table:
-    lo, hi = day_start(month), day_start(add_months(month, 1))
-    in_month = rev.filter((rev.month >= lo) & (rev.month < hi))
-    return in_month.group_by("account_id").agg(**{name: in_month.mrr.sum()})
+def _in_month(rev: ir.Table, month: dt.date) -> ir.BooleanValue:
+    return (rev.month >= day_start(month)) & (rev.month < day_start(add_months(month, 1)))
+
+
+def _start_end_mrr(rev: ir.Table, start: dt.date, end: dt.date) -> ir.Table:
+    """Per account with MRR in either month: ``s`` and ``e``, the start and end month's MRR
+    (null without rows that month). One scan of the revenue table for both months: it is
+    the largest table after the deals, and it is not sorted by month."""
+    in_start, in_end = _in_month(rev, start), _in_month(rev, end)
+    both = rev.filter(in_start | in_end)
+    return both.group_by("account_id").agg(
+        s=both.mrr.sum(where=_in_month(both, start)), e=both.mrr.sum(where=_in_month(both, end))
+    )
 
 
 def attached_accounts(snap: Snapshot, at: dt.datetime) -> ir.Table:
-    """Accounts with a partner touch on or before ``at`` (creditable involvements only)."""
-    inv = snap.credited
+    """Accounts with a partner touch on or before ``at`` (creditable involvements only).
+    The involvements carry their deal's account: no join with the deals needed."""
+    inv = snap.involvements
     by_involvement = inv.filter(inv.attached_at <= at).select("account_id")
     opp = snap.opportunities
-    by_lead = opp.filter(
-        opp.lead_source.isin(list(snap.rules.partner_lead_sources)) & (opp.created_at <= at)
-    ).select("account_id")
+    by_lead = opp.filter(opp.partner_lead & (opp.created_at <= at)).select("account_id")
     return by_involvement.union(by_lead).distinct().mutate(attached=ibis.literal(True))
 
 
 def _cohort(snap: Snapshot, start: dt.date, end: dt.date) -> ir.Table:
     """One row per cohort account: start MRR ``s``, end MRR ``e`` (0 if churned), its
     group and strata."""
-    s = _month_mrr(snap.revenue, start, "s").filter(ibis._.s > 0)
-    e = _month_mrr(snap.revenue, end, "e")
-    joined = s.left_join(e, "account_id").drop("account_id_right")
+    joined = _start_end_mrr(snap.revenue, start, end).filter(ibis._.s > 0)
     joined = joined.left_join(attached_accounts(snap, day_start(start)), "account_id")
     accounts = snap.tables["accounts"].select("account_id", "size_band")
     joined = joined.drop("account_id_right").left_join(accounts, "account_id")
@@ -220,8 +226,7 @@ def _comparison(
 def _has_revenue(snap: Snapshot, month: dt.date) -> bool:
     """No MRR rows at all in the end month means "no data yet", not "everyone churned"."""
     rev = snap.revenue
-    lo, hi = day_start(month), day_start(add_months(month, 1))
-    return int(rev.filter((rev.month >= lo) & (rev.month < hi)).count().execute()) > 0
+    return int(rev.filter(_in_month(rev, month)).count().execute()) > 0
 
 
 def retention(

@@ -49,32 +49,62 @@ class Snapshot:
         return attr.opportunities_as_of(self.tables["opportunities"], self.hi)
 
     @cached_property
-    def involvements(self) -> ir.Table:
-        """Valid (creditable) involvements with their deal's timing."""
-        valid = attr.valid_involvements(
+    def _dated_involvements(self) -> ir.Table:
+        """Every involvement attached before the as-of moment with its deal's account and
+        timing: the creditable ones and the post-close ones the quality panel counts, from
+        one join with the deals instead of two."""
+        dated = attr.dated_involvements(
             self.tables["involvements"], self._opps_raw, self.hi, self.rules
         )
         # The deal's created_at only serves ``in_window``: not worth materialising.
-        return self._maybe_cache(valid.drop("created_at"))
+        return self._maybe_cache(dated.drop("created_at"))
+
+    @cached_property
+    def involvements(self) -> ir.Table:
+        """Valid (creditable) involvements with their deal's account and timing."""
+        dated = self._dated_involvements
+        return dated.filter(dated.before_close).drop("before_close")
+
+    @cached_property
+    def post_close_involvements(self) -> ir.Table:
+        """Involvements attached after their deal closed (never counted; see
+        :func:`attribution.post_close_involvements`, which gives the same rows)."""
+        dated = self._dated_involvements
+        return dated.filter(~dated.before_close).drop("before_close")
 
     @cached_property
     def opportunities(self) -> ir.Table:
-        """As-of opportunities with ``bucket``, ``size_band`` and ``industry``, without the
-        columns no metric reads from it (``UNUSED_OPPORTUNITY_COLUMNS``; the data-quality
-        panel reads ``stage`` from the raw table): writing the materialised copy is the
-        single largest cost of a board, and it grows with every string column."""
+        """As-of opportunities with ``bucket`` and ``partner_lead`` (a lead source in the
+        rules' ``partner_lead_sources``), without the columns no metric reads from it
+        (``UNUSED_OPPORTUNITY_COLUMNS``; the data-quality panel reads ``stage`` from the raw
+        table): writing the materialised copy is the single largest cost of a board, and it
+        grows with every string column. The account's strata are not in it either: see
+        :meth:`with_accounts`."""
         classified = attr.classify(self._opps_raw, self.involvements, self.rules)
-        opps = attr.with_accounts(classified, self.tables["accounts"])
-        return self._maybe_cache(opps.drop(*UNUSED_OPPORTUNITY_COLUMNS))
+        # The lead source only matters as "a partner lead or not" (retention's attach
+        # rule): a boolean costs far less to store than the string.
+        flagged = classified.mutate(partner_lead=attr.partner_lead(classified, self.rules))
+        return self._maybe_cache(flagged.drop("lead_source", *UNUSED_OPPORTUNITY_COLUMNS))
+
+    def with_accounts(self, opps: ir.Table) -> ir.Table:
+        """``opps`` (rows of :attr:`opportunities`) plus the account's ``size_band`` and
+        ``industry``. Joined per stratified query, on the few deals of its period, rather
+        than into the materialised table: probing every deal's account and storing two
+        more string columns cost about as much as the rest of that table (10M deals)."""
+        return attr.with_accounts(opps, self.tables["accounts"])
 
     @cached_property
     def credited(self) -> ir.Table:
         """Valid involvements joined with their deal's outcome, amount and bucket."""
-        opp = self.opportunities.select(
-            "opportunity_id", "account_id", "amount", "is_closed", "is_won", "bucket"
-        )
+        opp = self.opportunities.select("opportunity_id", "amount", "is_closed", "is_won", "bucket")
         inv = self.involvements.select(
-            "opportunity_id", "partner_id", "role", "attached_at", "is_primary", "closed_at"
+            "opportunity_id",
+            "partner_id",
+            "role",
+            "attached_at",
+            "is_primary",
+            "closed_at",
+            "account_id",
         )
         return inv.join(opp, "opportunity_id")
 

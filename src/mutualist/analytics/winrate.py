@@ -33,6 +33,7 @@ def closed_counts(snap: Snapshot, period: Period, strata: Sequence[str] = ("size
     """Won and closed deal counts per (bucket, stratum) for deals closed in the period."""
     opp = snap.opportunities
     closed = opp.filter(opp.is_closed & in_range(opp.closed_at, period.lo, period.hi))
+    closed = snap.with_accounts(closed)
     key = closed[strata[0]].cast("string")
     for col in strata[1:]:
         key = key.concat("|", closed[col].cast("string"))
