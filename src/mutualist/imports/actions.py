@@ -10,10 +10,11 @@ do. A second run of the same files changes nothing and says so.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from operator import attrgetter
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from django.db import models, transaction
@@ -59,17 +60,6 @@ class Counts:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
-
-
-class _Keep:
-    """A value the source does not carry: new records get the import time, existing ones keep
-    theirs (so a re-import without CreatedDate does not count as a change)."""
-
-    def __repr__(self) -> str:
-        return "KEEP"
-
-
-KEEP: Any = _Keep()
 
 
 class _Rollback(Exception):
@@ -223,9 +213,20 @@ class _Applier:
         account_ids, counts["accounts"] = self.upsert_external(
             Account,
             [a.ref for a in accounts],
-            _columns(accounts, "name", "domain", "country", "industry", "size_band", "lifecycle")
-            | {"created_at": [a.created_at or KEEP for a in accounts]},
+            _columns(
+                accounts,
+                "name",
+                "domain",
+                "country",
+                "industry",
+                "size_band",
+                "lifecycle",
+                "created_at",
+            ),
             "accounts",
+            # An export without CreatedDate: new accounts get the import time, and a re-import
+            # does not count as a change.
+            when_missing={"created_at": timezone.now()},
         )
         account_ids.update(
             self.lookup_external(
@@ -238,21 +239,20 @@ class _Applier:
                 ),
             )
         )
-        placed = [account_ids.get(o.account_ref) for o in batch.opportunities]
-        opportunities = [
-            o for o, a in zip(batch.opportunities, placed, strict=True) if a is not None
-        ]
-        for o, account in zip(batch.opportunities, placed, strict=True):
-            if account is None:
+        opportunities, accounts_of = [], []
+        for o in batch.opportunities:
+            if (account := account_ids.get(o.account_ref)) is None:
                 self.orphan("Opportunity", o.ref, "Account", o.account_ref)
+                continue
+            opportunities.append(o)
+            accounts_of.append(account)
         opportunity_ids, counts["opportunities"] = self.upsert_external(
             Opportunity,
             [o.ref for o in opportunities],
-            {"account_id": [account for account in placed if account is not None]}
-            | _columns(opportunities, *OPPORTUNITY_DATA_FIELDS),
+            {"account_id": accounts_of} | _columns(opportunities, *OPPORTUNITY_DATA_FIELDS),
             "opportunities",
         )
-        counts["opportunities"].skipped = len(placed) - len(opportunities)
+        counts["opportunities"].skipped = len(batch.opportunities) - len(opportunities)
         opportunity_ids.update(
             self.lookup_external(
                 Opportunity,
@@ -395,11 +395,19 @@ class _Applier:
         }
 
     def upsert_external(
-        self, model: type[models.Model], refs: list[str], columns: Columns, step: str
+        self,
+        model: type[models.Model],
+        refs: list[str],
+        columns: Columns,
+        step: str,
+        when_missing: Mapping[str, Any] = MappingProxyType({}),
     ) -> tuple[dict[str, int], Counts]:
         """Create, update or leave each row of a model keyed by external id: row i is
         `refs[i]` with `columns[field][i]` for each field. Column-wise because a large first
-        import creates every row, and a dict per row cost more than writing the row."""
+        import creates every row, and a dict per row cost more than writing the row.
+
+        A None in a field of `when_missing` is a value the source does not carry: a new row
+        gets the value given there, an existing row keeps its own."""
         counts = Counts()
         if not refs:
             return {}, counts
@@ -415,19 +423,19 @@ class _Applier:
                 continue
             ids[ref] = old["id"]
             values = {f: columns[f][at] for f in fields}
-            diff = {
-                f: [old[f], values[f]]
-                for f in fields
-                if values[f] is not KEEP and old[f] != values[f]
-            }
+            kept = {f for f in when_missing if values[f] is None}
+            diff = {f: [old[f], values[f]] for f in fields if f not in kept and old[f] != values[f]}
             if diff:
-                merged = {f: old[f] if values[f] is KEEP else values[f] for f in fields}
+                merged = {f: old[f] if f in kept else values[f] for f in fields}
                 updates.append((old["id"], ref, merged, diff))
             else:
                 counts.unchanged += 1
         if len(new) < len(refs):
             refs = [refs[at] for at in new]
             columns = {f: [column[at] for at in new] for f, column in columns.items()}
+        columns = columns | {
+            f: [value if v is None else v for v in columns[f]] for f, value in when_missing.items()
+        }
         ids.update(self._create(model, refs, columns, step))
         counts.created = len(new)
         self._update(model, updates, fields)
@@ -448,11 +456,7 @@ class _Applier:
             [self.source] * len(refs),
             refs,
         ]
-        now = timezone.now()
         for name, column in columns.items():
-            # KEEP only ever stands for a creation time the source lacks: look for it there.
-            if name == "created_at" and KEEP in column:
-                column = [now if v is KEEP else v for v in column]
             values.append(bulk.adapt_column(model, _field_name(name), column))
         bulk.bulk_insert(
             model, [_field_name(n) for n in names], values, lambda n: self.tick(step, n)
