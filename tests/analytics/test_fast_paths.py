@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from mutualist import analytics as an
-from mutualist.analytics import attribution as attr
 from mutualist.analytics import cycle
 from mutualist.analytics.attribution import AttributionRules
 from mutualist.analytics.period import add_months, day_start
@@ -186,6 +185,27 @@ def test_classify_by_membership_equals_grouped_flags(
     )
 
 
+def _valid_involvements(
+    inv: ir.Table, opps: ir.Table, hi: dt.datetime, rules: AttributionRules
+) -> ir.Table:
+    """Creditable involvements from a join of their own (the reference)."""
+    deal = opps.select("opportunity_id", "account_id", "created_at", "closed_at")
+    joined = inv.join(deal, "opportunity_id")
+    before_close = joined.closed_at.isnull() | (joined.attached_at <= joined.closed_at)
+    joined = joined.filter((joined.attached_at < hi) & before_close)
+    window = ibis.interval(days=rules.window_days)
+    return joined.mutate(in_window=joined.attached_at <= joined.created_at + window)
+
+
+def _post_close_involvements(inv: ir.Table, opps: ir.Table, hi: dt.datetime) -> ir.Table:
+    """Involvements attached after their deal closed, from a join of their own (the
+    reference)."""
+    deal = opps.select("opportunity_id", "closed_at")
+    joined = inv.join(deal, "opportunity_id")
+    late = joined.closed_at.notnull() & (joined.attached_at > joined.closed_at)
+    return joined.filter(late & (joined.attached_at < hi))
+
+
 @pytest.mark.parametrize("data", ["moderate", "dirty_small"])
 def test_snapshot_involvements_equal_the_two_joins(
     data: str, datasets: dict[str, tuple[Tables, dt.date]]
@@ -194,11 +214,11 @@ def test_snapshot_involvements_equal_the_two_joins(
     tables, end = datasets[data]
     snap = Snapshot(tables, end, cache=True)
     cols = ("opportunity_id", "partner_id", "role", "attached_at", "is_primary", "closed_at")
-    valid = attr.valid_involvements(tables["involvements"], snap._opps_raw, snap.hi, snap.rules)
+    valid = _valid_involvements(tables["involvements"], snap._opps_raw, snap.hi, snap.rules)
     assert _sorted_rows(snap.involvements, *cols, "in_window", "account_id") == _sorted_rows(
         valid, *cols, "in_window", "account_id"
     )
-    late = attr.post_close_involvements(tables["involvements"], snap.opportunities, snap.hi)
+    late = _post_close_involvements(tables["involvements"], snap.opportunities, snap.hi)
     assert int(late.count().execute()) > 0 or data == "moderate"
     assert _sorted_rows(snap.post_close_involvements, *cols) == _sorted_rows(late, *cols)
 

@@ -68,23 +68,6 @@ def dated_involvements(
     )
 
 
-def valid_involvements(
-    inv: ir.Table, opps: ir.Table, hi: dt.datetime, rules: AttributionRules
-) -> ir.Table:
-    """Involvements that may earn credit: attached before the as-of moment and not after
-    the deal closed, with ``in_window`` (see :func:`dated_involvements`)."""
-    dated = dated_involvements(inv, opps, hi, rules)
-    return dated.filter(dated.before_close).drop("before_close")
-
-
-def post_close_involvements(inv: ir.Table, opps: ir.Table, hi: dt.datetime) -> ir.Table:
-    """The pitfall rows: involvements attached after their deal closed (never counted)."""
-    deal = opps.select("opportunity_id", "closed_at")
-    joined = inv.join(deal, "opportunity_id")
-    late = joined.closed_at.notnull() & (joined.attached_at > joined.closed_at)
-    return joined.filter(late & (joined.attached_at < hi))
-
-
 def partner_lead(opps: ir.Table, rules: AttributionRules) -> ir.BooleanColumn:
     """Whether each deal's lead source is one of the rules' partner lead sources."""
     return opps.lead_source.isin(list(rules.partner_lead_sources)).fill_null(False)

@@ -67,8 +67,8 @@ class Snapshot:
 
     @cached_property
     def post_close_involvements(self) -> ir.Table:
-        """Involvements attached after their deal closed (never counted; see
-        :func:`attribution.post_close_involvements`, which gives the same rows)."""
+        """The pitfall rows: involvements attached after their deal closed (never counted;
+        the data-quality panel counts them)."""
         dated = self._dated_involvements
         return dated.filter(~dated.before_close).drop("before_close")
 
