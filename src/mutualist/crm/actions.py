@@ -10,6 +10,7 @@ from django.db import transaction
 from mutualist.accounts.models import User
 from mutualist.audit.log import record
 from mutualist.crm.models import (
+    ACCOUNT_DATA_FIELDS,
     OPPORTUNITY_DATA_FIELDS,
     Account,
     Cost,
@@ -267,18 +268,7 @@ def _load_accounts(
     n = len(a["id"])
     return bulk.bulk_insert(
         Account,
-        [
-            "id",
-            "name",
-            "domain",
-            "country",
-            "industry",
-            "size_band",
-            "lifecycle",
-            "created_at",
-            "source_system",
-            "external_id",
-        ],
+        ["id", *ACCOUNT_DATA_FIELDS, "source_system", "external_id"],
         [
             bulk.id_column(a["id"], offset),
             bulk.text_column(a["name"]),

@@ -62,7 +62,18 @@ class Account(ExternalRecord):
         return self.name
 
 
-# An opportunity's own data, in the order bulk writes (imports, the demo load) list it.
+# An account's and an opportunity's own data, in the order bulk writes (imports, the demo
+# load) list them.
+ACCOUNT_DATA_FIELDS = (
+    "name",
+    "domain",
+    "country",
+    "industry",
+    "size_band",
+    "lifecycle",
+    "created_at",
+)
+
 OPPORTUNITY_DATA_FIELDS = (
     "name",
     "amount",

@@ -23,6 +23,7 @@ from django.utils import timezone
 from mutualist.accounts.models import User
 from mutualist.audit.log import record, record_many
 from mutualist.crm.models import (
+    ACCOUNT_DATA_FIELDS,
     OPPORTUNITY_DATA_FIELDS,
     Account,
     Cost,
@@ -213,16 +214,7 @@ class _Applier:
         account_ids, counts["accounts"] = self.upsert_external(
             Account,
             [a.ref for a in accounts],
-            _columns(
-                accounts,
-                "name",
-                "domain",
-                "country",
-                "industry",
-                "size_band",
-                "lifecycle",
-                "created_at",
-            ),
+            _columns(accounts, *ACCOUNT_DATA_FIELDS),
             "accounts",
             # An export without CreatedDate: new accounts get the import time, and a re-import
             # does not count as a change.
