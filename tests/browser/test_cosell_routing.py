@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from mutualist.cosell.models import LeadOffer, Referral
 from mutualist.crm.models import Lead
@@ -33,7 +34,7 @@ def test_staff_route_a_lead_and_the_partner_accepts(
     page.get_by_test_id("unrouted-leads").get_by_role(
         "link", name="Route Vandelay Industries"
     ).click()
-    assert page.get_by_role("heading", name="Route Vandelay Industries").is_visible()
+    expect(page.get_by_role("heading", name="Route Vandelay Industries")).to_be_visible()
     suggestion = page.get_by_test_id(f"suggestion-{world.acme.pk}")
     assert "based in US, like the lead" in suggestion.inner_text()
     suggestion.get_by_role("button", name="Offer to Acme").click()
@@ -72,7 +73,7 @@ def test_a_partner_refers_a_customer_and_the_other_accepts(
     page.get_by_role("button", name="Accept referral").click()
     assert page.get_by_test_id("referral-status").inner_text() == "Accepted"
     page.get_by_role("link", name="Pied Piper (referral)").click()
-    assert page.get_by_role("heading", name="Pied Piper (referral)").is_visible()
+    expect(page.get_by_role("heading", name="Pied Piper (referral)")).to_be_visible()
     referral = Referral.objects.get(company_name="Pied Piper")
     assert referral.opportunity is not None
     assert sorted(referral.opportunity.involvements.values_list("partner__name", "role")) == [

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, World
 
@@ -53,7 +54,8 @@ def test_partner_user_portal_is_isolated(page: Any, live_server: Any, world: Wor
     content = page.content()
     assert "Globex" not in content and "Pied Piper" not in content
     page.get_by_role("link", name="Opportunities", exact=True).click()
-    assert page.get_by_role("link", name="Initech expansion").is_visible()
+    # After a click, expect() waits for the next page; is_visible() would look at once.
+    expect(page.get_by_role("link", name="Initech expansion")).to_be_visible()
     assert "Umbrella" not in page.content()
     response = page.goto(f"{live_server.url}/partners/{world.globex.pk}/")
     assert response.status == 404

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from mutualist.cosell import registrations
 from mutualist.cosell.models import DealRegistration
@@ -55,7 +56,7 @@ def test_register_meet_a_conflict_and_appeal(page: Any, live_server: Any, resolv
 
     log_in(page, base, "bob")
     page.get_by_role("link", name="Registrations", exact=True).click()
-    assert page.get_by_test_id("registration-table").get_by_text("appealed").is_visible()
+    expect(page.get_by_test_id("registration-table").get_by_text("appealed")).to_be_visible()
 
 
 def test_approve_within_the_service_level_extend_and_expire(
