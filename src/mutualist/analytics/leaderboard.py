@@ -59,7 +59,7 @@ def _entry(r: dict[str, Any], prior: BetaPrior | None, min_closed: int) -> dict[
     return {
         "partner_id": int(r["partner_id"]),
         "name": r["name"],
-        "won_revenue": float(r["won_revenue"] or 0.0),
+        "won_revenue": _cents(r["won_revenue"]),
         "won_deals": won,
         "closed_deals": closed,
         "win_rate": rate,
@@ -67,8 +67,14 @@ def _entry(r: dict[str, Any], prior: BetaPrior | None, min_closed: int) -> dict[
     }
 
 
+def _cents(amount: float | None) -> float:
+    # The engine sums floats in whatever order its threads finish, so the last digits of a
+    # total vary from run to run; rounded to the cent, ranks and figures are reproducible.
+    return round(float(amount or 0.0), 2)
+
+
 def _rank_key(r: dict[str, Any]) -> tuple[float, int, int]:
-    return (-float(r["won_revenue"] or 0.0), -int(r["won"]), int(r["partner_id"]))
+    return (-_cents(r["won_revenue"]), -int(r["won"]), int(r["partner_id"]))
 
 
 def leaderboard(
