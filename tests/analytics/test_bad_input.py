@@ -142,12 +142,16 @@ def test_dirty_rows_are_flagged(make_tables: MakeTables) -> None:
         opp(1, "2025-03-01", "2025-02-01", won=True),  # closes before it was created
         opp(2, "2025-02-01", amount=-5.0),
         opp(3, "2023-01-01", stage="Verbal Yes"),  # stale and an unknown stage
+        opp(4, "2025-02-01", stage=None),  # no stage: unknown, but there is no name to list
+        opp(5, "2025-02-01", stage="Verbal Yes"),
+        opp(6, "2025-02-01", stage="Closed Won (old)"),
     ]
     dq = an.data_quality(make_tables(opportunities=deals), AS_OF)
     assert dq["close_before_create"]["count"] == 1
     assert dq["negative_amount"]["count"] == 1
     assert dq["stale_open_deals"]["count"] == 1
-    assert dq["unknown_stage"]["stages"] == {"Verbal Yes": 1}
+    assert dq["unknown_stage"]["count"] == 4
+    assert dq["unknown_stage"]["stages"] == {"Verbal Yes": 2, "Closed Won (old)": 1}
     res = an.cycle_days(make_tables(opportunities=deals), PERIOD, AS_OF)
     assert "close before" in res["warning"]
 
