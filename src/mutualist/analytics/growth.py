@@ -96,8 +96,15 @@ def partner_growth(
     opp = snap.opportunities
     won = opp.filter(opp.is_won & opp.bucket.isin(list(PARTNER_BUCKETS)))
     credit = snap.credited
+    prior_lo, _, hi = windows(snap.as_of)
+    # Only the two years' deals: the ranking below would otherwise sort every won deal's
+    # involvements since the data began. A deal keeps or loses all its rows together.
     primary = credit.filter(
-        credit.is_primary & credit.is_won & credit.bucket.isin(list(PARTNER_BUCKETS))
+        credit.is_primary
+        & credit.is_won
+        & credit.bucket.isin(list(PARTNER_BUCKETS))
+        & (credit.closed_at >= prior_lo)
+        & (credit.closed_at < hi)
     )
     # One primary partner per deal: if the CRM has several, the earliest attached wins.
     order = [primary.attached_at, primary.partner_id]
