@@ -174,7 +174,7 @@ def test_classify_by_membership_equals_grouped_flags(
     rules = AttributionRules(early_helpers_influence=helpers)
     tables, end = datasets[data]
     snap = Snapshot(tables, end, rules, cache=True)
-    want = _classify_by_flags(snap._opps_raw, snap.involvements, rules)
+    want = _classify_by_flags(snap.opportunities_as_of, snap.involvements, rules)
     got = snap.opportunities
     assert _sorted_rows(got, "opportunity_id", "bucket") == _sorted_rows(
         want, "opportunity_id", "bucket"
@@ -214,7 +214,9 @@ def test_snapshot_involvements_equal_the_two_joins(
     tables, end = datasets[data]
     snap = Snapshot(tables, end, cache=True)
     cols = ("opportunity_id", "partner_id", "role", "attached_at", "is_primary", "closed_at")
-    valid = _valid_involvements(tables["involvements"], snap._opps_raw, snap.hi, snap.rules)
+    valid = _valid_involvements(
+        tables["involvements"], snap.opportunities_as_of, snap.hi, snap.rules
+    )
     assert _sorted_rows(snap.involvements, *cols, "in_window", "account_id") == _sorted_rows(
         valid, *cols, "in_window", "account_id"
     )

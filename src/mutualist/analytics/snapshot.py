@@ -19,7 +19,7 @@ from .attribution import AttributionRules
 from .period import DateLike, as_date, day_end
 from .schema import Tables, validate
 
-UNUSED_OPPORTUNITY_COLUMNS: tuple[str, ...] = ("stage", "type")
+UNUSED_OPPORTUNITY_COLUMNS: tuple[str, ...] = ("stage", "type", "currency")
 
 
 class Snapshot:
@@ -45,7 +45,10 @@ class Snapshot:
         return table.cache() if self._cache else table
 
     @cached_property
-    def _opps_raw(self) -> ir.Table:
+    def opportunities_as_of(self) -> ir.Table:
+        """Every column of the opportunities as they stood at as-of, not materialised: for
+        the rare reader of a column :attr:`opportunities` leaves out (each query over it
+        reads the source again)."""
         return attr.opportunities_as_of(self.tables["opportunities"], self.hi)
 
     @cached_property
@@ -54,7 +57,7 @@ class Snapshot:
         timing: the creditable ones and the post-close ones the quality panel counts, from
         one join with the deals instead of two."""
         dated = attr.dated_involvements(
-            self.tables["involvements"], self._opps_raw, self.hi, self.rules
+            self.tables["involvements"], self.opportunities_as_of, self.hi, self.rules
         )
         # The deal's created_at only serves ``in_window``: not worth materialising.
         return self._maybe_cache(dated.drop("created_at"))
@@ -77,10 +80,10 @@ class Snapshot:
         """As-of opportunities with ``bucket`` and ``partner_lead`` (a lead source in the
         rules' ``partner_lead_sources``), without the columns no metric reads from it
         (``UNUSED_OPPORTUNITY_COLUMNS``; the data-quality panel reads ``stage`` from the raw
-        table): writing the materialised copy is the single largest cost of a board, and it
-        grows with every string column. The account's strata are not in it either: see
-        :meth:`with_accounts`."""
-        classified = attr.classify(self._opps_raw, self.involvements, self.rules)
+        table, the currency check :attr:`opportunities_as_of`): writing the materialised
+        copy is the single largest cost of a board, and it grows with every string column.
+        The account's strata are not in it either: see :meth:`with_accounts`."""
+        classified = attr.classify(self.opportunities_as_of, self.involvements, self.rules)
         # The lead source only matters as "a partner lead or not" (retention's attach
         # rule): a boolean costs far less to store than the string.
         flagged = classified.mutate(partner_lead=attr.partner_lead(classified, self.rules))
