@@ -52,7 +52,7 @@ EXTRA_EVIDENCE = {
 # Why a candidate pair got no confidence (columns of the matcher's `scored` table).
 SCORED_OUT_SQL = f"""CASE WHEN s.reg_conflict THEN 'registration ids differ'
     WHEN s.domain_conflict THEN 'unrelated domains' WHEN s.legal_conflict THEN 'legal forms differ'
-    WHEN s.lv0 = {match.NAME_DIFFERENT} THEN 'names not alike'
+    WHEN s.nl = {match.NAME_DIFFERENT} THEN 'names not alike'
     ELSE 'match probability ' || CASE WHEN s.probability < 0.5 THEN '< 0.5'
         WHEN s.probability < 0.8 THEN '0.5-0.8' ELSE '0.8-' || {match.MEDIUM_PROBABILITY} END
     END"""

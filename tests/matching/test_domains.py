@@ -55,6 +55,19 @@ def test_prepare_reduces_domains_like_normalize_domain() -> None:
         "acme.www.ck", "acme.com.zz", "acme.uk.com", "xn--mnchen-3ya.co.uk", "acme-.co.uk",
         "www.acme-.co.uk", "www.www.acme.com",
     ]  # fmt: skip
+    # The SQL fast path (a bare lower-case host, "label.suffix" or "www.label.suffix") against
+    # what must leave it for Python: upper case, ports, paths, e-mails, subdomains, IDNs,
+    # free mail, ccSLDs, trailing dots and lists.
+    raw += [
+        "ACME.CO.UK", "Acme.Com", "acme.com:443", "https://acme.com:8443/x", "acme.com/",
+        "acme.com?x=1", "acme.com#top", "sales@ACME.co.uk", "j.doe@mail.acme.de", "acme.com.",
+        ".acme.com", "eu.shop.acme.co.uk", "www.acme.co.jp", "acme.co.jp", "acme.com.br",
+        "münchen.co.uk", "www.münchen.de", "\uff4d\u00fcnchen.de", "xn--80ak6aa92e.com",
+        "bücher.example",
+        "someone@gmail.com", "GMAIL.COM", "www.hotmail.co.uk", "mail.yahoo.co.jp",
+        "acme.de, acme.com", "acme.de;acme.com", "user:pass@acme.io", "http://user@acme.io/",
+        "acme", "acme.c", "a.com", "acme..com", "-.com", "acme-.com", "1234.com", "acme.123",
+    ]  # fmt: skip
     n = len(raw)
     table = pa.table(
         {

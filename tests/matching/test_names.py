@@ -70,3 +70,21 @@ def test_the_legal_pattern_is_valid_re2() -> None:
     for pattern in (legal_pattern(), core_pattern()):
         rows = con.sql(f"SELECT regexp_replace('acme gmbh', '{pattern}', '')").fetchall()
         assert rows[0][0] == "acme"
+
+
+def test_the_sql_fast_paths_fold_like_python() -> None:
+    """fold_sql drops dots and apostrophes with plain replace() and the_sql tries its regex only
+    on names starting "the ": both must give what the Python normalisation gives."""
+    raw = [
+        "The Acme Company", "THE ACME COMPANY", "the acme", "The", "the", "The  Acme",
+        "Thermo Fisher", "Theta Labs", "Acme the Great", "The The", "The. Acme", "The-Acme Inc",
+        "O'Brien's `Pub` Ltd.", "Macy\u2019s Inc", "A.B.C. Holdings", "Acme.com Inc", "...",
+        "'", "``", "S.A.", "Acme & Co.", "&", "Acme, Inc.,", " The Acme ", "The\tAcme",
+        "Müller & Söhne GmbH", "The Ümlaut Company",
+    ]  # fmt: skip
+    table = pa.table({"id": [str(i) for i in range(len(raw))], "name": raw})
+    for column in ("domain", "country", "registration_id"):
+        table = table.append_column(column, pa.nulls(len(raw), pa.string()))
+    prepared = prepare(table)
+    assert prepared["name_norm"].to_pylist() == [normalize_name(n) for n in raw]
+    assert prepared["name_core"].to_pylist() == [core_name(normalize_name(n)) for n in raw]

@@ -6,17 +6,19 @@ The cascade (account-mapping reference, section 7.1), precision first:
   records of one company are both matched). Keys shared by more than KEY_GROUP_CAP records on a
   side (a parent's website copied onto its subsidiaries) are not exact evidence.
 - candidates: the union of equi-joins on BLOCKING_KEYS (domain, registration id, name, core,
-  domain label, country + a word or 4-letter prefix / suffix of the core), each key skipped when
-  it would pair too many records, plus cores one edit apart (a one-deletion key, SymSpell
-  style, kept only where it is rare on both sides), which needs no country and no shared word.
+  domain label, country + the first word or 4-letter prefix / suffix of the core), each key
+  skipped when it would pair too many records, plus cores one edit apart (a one-deletion key,
+  SymSpell style, kept only where it is rare on both sides), which needs no country and no
+  shared word.
   Only pairs that can be decided stay (DECIDABLE_SQL: names alike, or the same domain or
   registration id); the rest would be vetoed whatever their weight.
 - high / medium: a Fellegi-Sunter match probability. Each candidate pair gets one level per
-  comparison (COMPARISONS, LEVEL_SQL): how alike the names are and how many groups on either
-  side share the name or core; country (the field, else the country-code TLD of the domain)
-  together with the legal form (canonical: Ltd = Limited); generic word; domain; registration
-  id. m and u per level and the share of matches are estimated by EM (em.py) on this run's
-  own candidate pairs with alike names, no labels involved; the match weight is the log2
+  comparison (COMPARISONS, LEVEL_SQL): how alike the names are, how many groups on either
+  side share the name or core and whether a word of it is rare in both lists, together with
+  the domain and the generic word; country (the field, else the country-code TLD of the
+  domain) together with the legal form (canonical: Ltd = Limited); registration id. m and u
+  per level and the share of matches are estimated by EM (em.py) on this run's own
+  candidate pairs with alike names, no labels involved; the match weight is the log2
   prior odds plus log2(m/u) of each level. Two different legal forms or registration ids,
   domains with unrelated labels, or names that are not alike rule a pair out whatever EM says.
   high needs probability HIGH_PROBABILITY and the same name or core, medium
@@ -35,6 +37,8 @@ domains the SQL cannot reduce on its own, and unique country spellings.
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
 import tempfile
 import unicodedata
@@ -93,53 +97,79 @@ LEGAL_FORM = em.Comparison(
 )
 
 
-def _joint(a: em.Comparison, b: em.Comparison) -> em.Comparison:
-    """One comparison for two that depend on each other among non-matches: legal forms are
-    per country (Inc, GmbH), so two companies in one country often share one. Weighing them
-    separately would count that agreement twice."""
-    levels = tuple(f"{x} {a.name}, {y} {b.name}" for x in a.levels for y in b.levels)
-    m = tuple(x * y for x in a.m_start for y in b.m_start)
-    u = tuple(x * y for x in a.u_start for y in b.u_start)
-    return em.Comparison(f"{a.name} and {b.name}", levels, m, u)
+def _joint(*parts: em.Comparison) -> em.Comparison:
+    """One comparison for several that depend on each other among non-matches, one level per
+    combination of theirs (the last part varies fastest; see LEVEL_SQL). Weighing dependent
+    comparisons separately counts the same agreement more than once."""
+    levels = tuple(
+        ", ".join(f"{level} {part.name}" for level, part in zip(combo, parts, strict=True))
+        for combo in itertools.product(*(part.levels for part in parts))
+    )
+    m = tuple(math.prod(combo) for combo in itertools.product(*(p.m_start for p in parts)))
+    u = tuple(math.prod(combo) for combo in itertools.product(*(p.u_start for p in parts)))
+    return em.Comparison(" and ".join(part.name for part in parts), levels, m, u)
 
 
+NAME = em.Comparison(
+    "name",
+    ("same, unique, distinctive word", "same, unique, common words", "same, 2 companies",
+     "same, 3+ companies", "same core, unique, distinctive word", "same core, unique, common words",
+     "same core, shared", "one typo, long core, distinctive word",
+     "one typo, long core, common words", "one typo, short core", "different"),
+    # A level split by word rarity starts with the unsplit level's m / u ratio on both sides
+    # of the split (no belief either way): a small upload, where the starting values decide,
+    # scores as before the split; on 100k records EM tells the two apart.
+    (0.40, 0.05, 0.04, 0.02, 0.17, 0.03, 0.03, 0.07, 0.01, 0.02, 0.16),
+    (0.002 * 8 / 9, 0.002 / 9, 0.002, 0.004, 0.004 * 17 / 20, 0.004 * 3 / 20, 0.008,
+     0.001 * 7 / 8, 0.001 / 8, 0.003, 0.976),
+)  # fmt: skip
+DOMAIN = em.Comparison(
+    "domain",
+    ("same", "same label", "related labels", "unrelated", "unknown"),
+    (0.3, 0.05, 0.05, 0.05, 0.55),
+    (0.001, 0.01, 0.02, 0.4, 0.569),
+)
+GENERIC_WORD = em.Comparison(
+    "generic word", ("same", "different", "unknown"), (0.35, 0.1, 0.55), (0.1, 0.3, 0.6)
+)
 COMPARISONS = (
-    em.Comparison(
-        "name",
-        ("same, unique", "same, 2 companies", "same, 3+ companies", "same core, unique",
-         "same core, shared", "one typo, long core", "one typo, short core", "different"),
-        (0.45, 0.04, 0.02, 0.2, 0.03, 0.08, 0.02, 0.16),
-        (0.002, 0.002, 0.004, 0.004, 0.008, 0.001, 0.003, 0.976),
-    ),
+    # Name, domain and generic word are one comparison: a company's domain is made from its
+    # name, so two companies with alike names often have alike domains (delta.com,
+    # deltaair.de); weighed apart, a different domain with a related label read as evidence
+    # *for* a same-name pair (0.76 precise at 100k, posterior 0.94). And the generic word
+    # is part of the name: two names with the same core that are not the same name differ
+    # in it by construction, so its level depends on the name's (decision 0014).
+    _joint(NAME, DOMAIN, GENERIC_WORD),
+    # Legal forms are per country (Inc, GmbH): two companies in one country often share one.
     _joint(COUNTRY, LEGAL_FORM),
-    em.Comparison("generic word", ("same", "different", "unknown"), (0.35, 0.1, 0.55), (0.1, 0.3, 0.6)),
-    em.Comparison(
-        "domain",
-        ("same", "same label", "related labels", "unrelated", "unknown"),
-        (0.3, 0.05, 0.05, 0.05, 0.55),
-        (0.001, 0.01, 0.02, 0.4, 0.569),
-    ),
     em.Comparison(
         "registration id", ("same", "different", "unknown"), (0.06, 0.01, 0.93), (0.0001, 0.05, 0.9499)
     ),
 )  # fmt: skip
 # SQL giving each comparison's level (index into its levels) from the pair features in _score.
+# rare_word: each of the two cores has a word that is on at most RARE_WORD_RECORDS records of
+# both lists together (see _core_rarity).
+NAME_LEVEL_SQL = f"""CASE WHEN an = bn THEN CASE WHEN n_max = 1 THEN CASE WHEN rare_word THEN 0
+            ELSE 1 END WHEN n_max = 2 THEN 2 ELSE 3 END
+        WHEN ac = bc THEN CASE WHEN c_max = 1 THEN CASE WHEN rare_word THEN 4 ELSE 5 END ELSE 6 END
+        WHEN typo AND length(ac) >= 8 THEN CASE WHEN rare_word THEN 7 ELSE 8 END
+        WHEN typo AND length(ac) >= {DELETION_MIN} THEN 9
+        ELSE 10 END"""
+_DOMAIN_LEVEL = """CASE WHEN ad = bd THEN 0 WHEN al = bl THEN 1 WHEN domain_conflict THEN 3
+        WHEN ad <> bd THEN 2 ELSE 4 END"""
+_GENERIC_LEVEL = "CASE WHEN agw = bgw THEN 0 WHEN agw <> bgw THEN 1 ELSE 2 END"
 _COUNTRY_LEVEL = """CASE WHEN ak = bk THEN 0 WHEN coalesce(ak, akt) = coalesce(bk, bkt) THEN 1
         WHEN ak <> bk THEN 2 WHEN coalesce(ak, akt) <> coalesce(bk, bkt) THEN 3 ELSE 4 END"""
 _LEGAL_LEVEL = "CASE WHEN alf = blf THEN 0 WHEN alf <> blf THEN 1 ELSE 2 END"
 LEVEL_SQL = {
-    "name": f"""CASE WHEN an = bn THEN CASE WHEN n_max = 1 THEN 0 WHEN n_max = 2 THEN 1 ELSE 2 END
-        WHEN ac = bc THEN CASE WHEN c_max = 1 THEN 3 ELSE 4 END
-        WHEN typo AND length(ac) >= 8 THEN 5 WHEN typo AND length(ac) >= {DELETION_MIN} THEN 6
-        ELSE 7 END""",
-    "country and legal form": f"({_COUNTRY_LEVEL}) * 3 + {_LEGAL_LEVEL}",
-    "generic word": "CASE WHEN agw = bgw THEN 0 WHEN agw <> bgw THEN 1 ELSE 2 END",
-    "domain": """CASE WHEN ad = bd THEN 0 WHEN al = bl THEN 1 WHEN domain_conflict THEN 3
-        WHEN ad <> bd THEN 2 ELSE 4 END""",
+    "name and domain and generic word": f"""(nl * {len(DOMAIN.levels)} + ({_DOMAIN_LEVEL}))
+        * {len(GENERIC_WORD.levels)} + ({_GENERIC_LEVEL})""",
+    "country and legal form": f"({_COUNTRY_LEVEL}) * {len(LEGAL_FORM.levels)} + {_LEGAL_LEVEL}",
     "registration id": "CASE WHEN ar = br THEN 0 WHEN ar <> br THEN 1 ELSE 2 END",
 }
-NAME_DIFFERENT = 7  # the name level that rules a pair out of the name tiers
-HIGH_NAME_LEVEL = 4  # "high" needs the same name or the same core (name levels 0-4)
+NAME_DIFFERENT = 10  # the name level (nl) that rules a pair out of the name tiers
+HIGH_NAME_LEVEL = 6  # "high" needs the same name or the same core (name levels 0-6)
+RARE_WORD_RECORDS = 4  # one company's records on both lists, a duplicate on each side
 DUCKDB_MEMORY = os.environ.get("MUTUALIST_MATCH_MEMORY", "2500MB")
 
 # Spellings CRMs use that lib.countries does not know (after lowercasing, accents and dots removed).
@@ -238,9 +268,9 @@ def _name_keys_sql() -> str:
     """name -> name_norm, name_core, legal_form, generic_word, from `raw_names`,
     `folded_names` and `spellings`. One statement, each stage a subquery of the next: a table
     per stage wrote two million names three times over at 1M."""
-    folded = f"coalesce(f.result, {names.fold_sql('r.v')})"
-    full = f"""SELECT r.v AS name, {names.the_sql(folded)} AS full_name
+    folded = f"""SELECT r.v AS name, coalesce(f.result, {names.fold_sql("r.v")}) AS folded
         FROM raw_names r LEFT JOIN folded_names f ON f.value = r.v"""
+    full = f"SELECT name, {names.the_sql('folded')} AS full_name FROM ({folded})"
     norm = f"""SELECT name, full_name,
             {names.strip_sql("full_name", names.legal_pattern())} AS name_norm
         FROM ({full})"""
@@ -382,6 +412,7 @@ def run_in(
     _report(progress, "normalising", 0.0)
     _prepare_keys(con, ["src_ours", "src_theirs"])
     unusable = {side: _prepare_side(con, side) for side in ("ours", "theirs")}
+    _drop_key_tables(con)
     _report(progress, "finding candidates", 0.3)
     _candidates(con)
     _report(progress, "scoring", 0.6)
@@ -403,11 +434,29 @@ DUPLICATE_SQL = """x.n = y.n AND x.i <> y.i AND x.nf <= {cap}
     AND (x.lf = y.lf OR x.d = y.d OR x.r = y.r)"""
 
 
+# The lookup tables of _prepare_keys: raw value -> normalised value. Once both working
+# tables exist nothing reads them; at 1M they hold about 300 MB that the candidate joins,
+# which run near DUCKDB_MEMORY, would otherwise spill to disk for.
+KEY_TABLES = (
+    "raw_names", "folded_names", "name_keys", "hosts", "simple_hosts", "complex_hosts",
+    "domain_keys", "tld_countries", "country_keys",
+)  # fmt: skip
+
+
+def _drop_key_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for table in KEY_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
 def _prepare_side(con: duckdb.DuckDBPyConnection, side: str) -> int:
     """Working table `side` with key frequencies, table `side_groups` with duplicate groups;
-    the count of unusable domains."""
-    con.execute(f"CREATE TEMP TABLE {side} AS {_side_sql(_prepared_sql(f'src_{side}'))}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {side} AS {_key_counts_sql(side)}")
+    the count of unusable domains. One statement: writing the table and then rewriting it
+    with the counts materialised a million rows of strings twice (about 1 s per side)."""
+    base = f"{side}_base"
+    con.execute(
+        f"""CREATE TEMP TABLE {side} AS WITH {base} AS MATERIALIZED (
+            {_side_sql(_prepared_sql(f"src_{side}"))}) {_key_counts_sql(base)}"""
+    )
     con.execute(f"CREATE TEMP TABLE {side}_groups AS {_groups_sql(side)}")
     rows = con.sql(f"SELECT count(*) FILTER (bad_domain) FROM {side}").fetchall()
     return int(rows[0][0])
@@ -456,7 +505,6 @@ def _side_sql(prepared: str) -> str:
         legal_form AS lf, generic_word AS gw, domain_country AS kt,
         domain IS NOT NULL AND domain_norm IS NULL AS bad_domain,
         split_part(name_core, ' ', 1) AS t1,
-        CASE WHEN name_core LIKE '% %' THEN split_part(name_core, ' ', -1) END AS tl,
         left(replace(name_core, ' ', ''), 4) AS p4,
         right(replace(name_core, ' ', ''), 4) AS s4
     FROM ({prepared})"""
@@ -504,6 +552,9 @@ def _pairs_on(key: str, cap: int) -> str:
 
 
 # Blocking keys (columns of the working tables) and the most pairs one key value may create.
+# (country, last word) was one too: it took 0.4 s at 1M and decided no pair that another key
+# did not also find (benchmark, 100k seeds 7 and 1234 and 1M): a typo in the last word is
+# found by the one-deletion key or the prefix block, a shared last word alone is no match.
 BLOCKING_KEYS: dict[tuple[str, ...], int] = {
     ("d",): KEY_GROUP_CAP * KEY_GROUP_CAP,
     ("r",): KEY_GROUP_CAP * KEY_GROUP_CAP,
@@ -511,7 +562,6 @@ BLOCKING_KEYS: dict[tuple[str, ...], int] = {
     ("c",): NAME_BLOCK_CAP,
     ("l",): NAME_BLOCK_CAP,
     ("k", "t1"): FUZZY_BLOCK_CAP,
-    ("k", "tl"): FUZZY_BLOCK_CAP,
     ("k", "p4"): FUZZY_BLOCK_CAP,
     ("k", "s4"): FUZZY_BLOCK_CAP,
 }
@@ -537,8 +587,13 @@ def _block_sql(key: tuple[str, ...], cap: int) -> str:
 
 def _candidates(con: duckdb.DuckDBPyConnection) -> None:
     """Table `candidates` (ia, ib): blocked pairs that can be decided (DECIDABLE_SQL)."""
-    for side in ("ours", "theirs"):
-        con.execute(f"CREATE TEMP TABLE {side}_deletions AS {_deletion_keys(side)}")
+    con.execute(f"CREATE TEMP TABLE ours_deletions AS {_deletion_keys('ours')}")
+    # Their keys only where ours has the key too (a quarter of them at 1M): the other 12M
+    # rows are never written, and the pair query starts from the shared keys.
+    con.execute(
+        f"""CREATE TEMP TABLE theirs_deletions AS
+        SELECT * FROM ({_deletion_keys("theirs")}) SEMI JOIN ours_deletions USING (key)"""
+    )
     blocks = [_block_sql(key, cap) for key, cap in BLOCKING_KEYS.items()]
     blocks.append(
         f"""SELECT p.ia, p.ib FROM ({TYPO_PAIRS_SQL}) p
@@ -563,14 +618,15 @@ def _deletion_keys(side: str) -> str:
 
 # Candidate pairs whose cores are one edit apart, from deletion keys rare on both sides.
 # Most keys (14M of 16M per side at 1M) occur on one side only, so the keys both sides have
-# are found first (semi-joins) and counted after: counting every key cost twice as much.
+# are found first (semi-joins; `theirs_deletions` holds shared keys only) and counted after:
+# counting every key cost twice as much.
 # Records with the same core share all of its keys, so each such pair would come once per
 # character (millions of duplicate rows at 1M) only to be dropped by the UNION: they are left
 # to the core block, which has every one of them (a key's count on a side is at least the
 # number of records with that core, and the core block's cap is the larger).
 TYPO_PAIRS_SQL = f"""SELECT * FROM (
     WITH a AS MATERIALIZED (SELECT * FROM ours_deletions SEMI JOIN theirs_deletions USING (key)),
-        b AS MATERIALIZED (SELECT * FROM theirs_deletions SEMI JOIN a USING (key))
+        b AS (SELECT * FROM theirs_deletions)
     SELECT a.i AS ia, b.i AS ib FROM a JOIN b USING (key)
     WHERE a.ch <> b.ch AND key IN (
         SELECT key FROM (SELECT key, count(*) AS na FROM a GROUP BY key)
@@ -588,7 +644,7 @@ def _score(con: duckdb.DuckDBPyConnection) -> em.Estimate:
     # blocking, not the companies). They never reach the name tiers either.
     rows = con.sql(
         f"""SELECT {columns}, count(*) AS pairs FROM features
-        WHERE lv0 <> {NAME_DIFFERENT} GROUP BY ALL"""
+        WHERE nl <> {NAME_DIFFERENT} GROUP BY ALL"""
     ).fetchnumpy()
     patterns = np.column_stack([rows[f"lv{j}"] for j in range(len(COMPARISONS))])
     estimate = em.estimate(COMPARISONS, patterns, rows["pairs"])
@@ -598,8 +654,8 @@ def _score(con: duckdb.DuckDBPyConnection) -> em.Estimate:
             CASE
                 WHEN same_domain OR same_reg THEN 'exact'
                 WHEN reg_conflict OR domain_conflict OR legal_conflict
-                    OR lv0 = {NAME_DIFFERENT} THEN NULL
-                WHEN probability >= {HIGH_PROBABILITY} AND lv0 <= {HIGH_NAME_LEVEL} THEN 'high'
+                    OR nl = {NAME_DIFFERENT} THEN NULL
+                WHEN probability >= {HIGH_PROBABILITY} AND nl <= {HIGH_NAME_LEVEL} THEN 'high'
                 WHEN probability >= {MEDIUM_PROBABILITY} THEN 'medium'
             END AS confidence,
             CASE WHEN same_domain OR same_reg THEN 1.0
@@ -620,7 +676,28 @@ def _weight_sql(estimate: em.Estimate) -> str:
     return " + ".join(terms)
 
 
+def _core_rarity(con: duckdb.DuckDBPyConnection) -> None:
+    """Table `core_rarity` (c, rw): for each core of a candidate pair, how many records of
+    both lists have its rarest word. Two records of one unique name are a weaker sign when
+    every word of it is common ("Summit Air" in three countries, by chance) than when one
+    word is one company's own ("Kolvara"), in the spirit of Splink's term-frequency
+    adjustment but per word. Words are counted straight from the records: grouping the cores
+    first cost more than it saved."""
+    words = " UNION ALL ".join(
+        f"SELECT unnest(string_split(c, ' ')) AS w FROM {side}" for side in ("ours", "theirs")
+    )
+    used = """SELECT a.c FROM candidates p JOIN ours a ON a.i = p.ia
+        UNION SELECT b.c FROM candidates p JOIN theirs b ON b.i = p.ib"""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE core_rarity AS
+        WITH words AS (SELECT w, count(*) AS n FROM ({words}) GROUP BY w)
+        SELECT c, min(words.n) AS rw FROM (SELECT c, unnest(string_split(c, ' ')) AS w FROM ({used}))
+        JOIN words USING (w) GROUP BY c"""
+    )
+
+
 def _features(con: duckdb.DuckDBPyConnection) -> None:
+    _core_rarity(con)
     levels = ",\n".join(f"{LEVEL_SQL[c.name]} AS lv{j}" for j, c in enumerate(COMPARISONS))
     con.execute(
         f"""CREATE TEMP TABLE features AS
@@ -630,9 +707,11 @@ def _features(con: duckdb.DuckDBPyConnection) -> None:
                 a.l AS al, b.l AS bl, a.k AS ak, b.k AS bk, a.r AS ar, b.r AS br,
                 a.lf AS alf, b.lf AS blf, a.gw AS agw, b.gw AS bgw, a.kt AS akt, b.kt AS bkt,
                 xa.nfg AS n_a, xa.cfg AS c_a, a.df AS d_a, a.rf AS r_a, xa.g AS ga,
-                xb.nfg AS n_b, xb.cfg AS c_b, b.df AS d_b, b.rf AS r_b, xb.g AS gb
+                xb.nfg AS n_b, xb.cfg AS c_b, b.df AS d_b, b.rf AS r_b, xb.g AS gb,
+                ra.rw AS rw_a, rb.rw AS rw_b
             FROM candidates p JOIN ours a ON a.i = p.ia JOIN theirs b ON b.i = p.ib
             JOIN ours_groups xa ON xa.i = p.ia JOIN theirs_groups xb ON xb.i = p.ib
+            LEFT JOIN core_rarity ra ON ra.c = a.c LEFT JOIN core_rarity rb ON rb.c = b.c
         ), g AS (
             SELECT *,
                 ad = bd AND d_a <= {KEY_GROUP_CAP} AND d_b <= {KEY_GROUP_CAP} AS same_domain,
@@ -646,10 +725,11 @@ def _features(con: duckdb.DuckDBPyConnection) -> None:
                 greatest(n_a, n_b) AS n_max, greatest(c_a, c_b) AS c_max,
                 jaro_winkler_similarity(ac, bc) AS jw_core,
                 jaro_winkler_similarity(an, bn) AS jw_name,
-                {_typo_sql("ac", "bc")} AS typo
+                {_typo_sql("ac", "bc")} AS typo,
+                coalesce(greatest(rw_a, rw_b) <= {RARE_WORD_RECORDS}, false) AS rare_word
             FROM f
-        )
-        SELECT *, {levels} FROM g"""
+        ), h AS (SELECT *, {NAME_LEVEL_SQL} AS nl FROM g)
+        SELECT *, {levels} FROM h"""
     )
 
 
