@@ -51,16 +51,18 @@ def _row_counts(tables: dict[str, ir.Table]) -> dict[str, int]:
     return {r["table_name"]: int(r["k"] or 0) for r in rows(ibis.union(*parts, distinct=False))}
 
 
-def _stage_counts(raw: ir.Table, known_stages: Sequence[str], limit: int) -> dict[str, int]:
-    """Deals per stage name: every known stage, and the ``limit`` most frequent unknown
-    ones, ties by name (code-point order).
+def _stage_counts(
+    raw: ir.Table, known_stages: Sequence[str], limit: int
+) -> tuple[int, dict[str, int]]:
+    """(deals in a known stage, the ``limit`` most frequent unknown stage names with their
+    deals, ties by name in code-point order).
 
     Grouping by the stage costs a fraction of testing each deal's stage against the list
     (the engine groups a dictionary-encoded column by its codes); the test is then made
     once per distinct name. The cut is made by a rank window in the database (ties kept,
     so the result does not depend on an engine's row order) and the final order in Python
     (PostgreSQL sorts text by its collation, DuckDB and Spark by code point). Deals without
-    a stage are not listed: the caller counts them as unknown."""
+    a stage are in neither: the caller counts them as unknown."""
     staged = raw.filter(raw.stage.notnull())
     agg = staged.group_by("stage").agg(k=staged.count())
     known = agg.stage.isin(list(known_stages))
@@ -68,11 +70,9 @@ def _stage_counts(raw: ir.Table, known_stages: Sequence[str], limit: int) -> dic
         known=known, pos=ibis.rank().over(group_by=known, order_by=ibis.desc(agg.k))
     )
     found = rows(ranked.filter(ranked.known | (ranked.pos < limit)).select("stage", "k", "known"))
-    found.sort(key=lambda r: (-int(r["k"]), r["stage"]))
-    listed = [r for r in found if not r["known"]][:limit]
-    return {r["stage"]: int(r["k"]) for r in found if r["known"]} | {
-        r["stage"]: int(r["k"]) for r in listed
-    }
+    in_known = sum(int(r["k"]) for r in found if r["known"])
+    unknown = sorted((r for r in found if not r["known"]), key=lambda r: (-int(r["k"]), r["stage"]))
+    return in_known, {r["stage"]: int(r["k"]) for r in unknown[:limit]}
 
 
 def data_quality(
@@ -95,9 +95,7 @@ def data_quality(
         negative_amount=(raw.amount.cast("float64") < 0).fill_null(False).sum(),
     )
     c = rows(counts)[0]
-    by_stage = _stage_counts(raw, known_stages, MAX_STAGES)
-    known = set(known_stages)
-    unknown_stages = {k: v for k, v in by_stage.items() if k not in known}
+    in_known_stage, unknown_stages = _stage_counts(raw, known_stages, MAX_STAGES)
     leads = snap.leads
     # Few-row queries cost more in compiling and round trips than in scanning: the
     # plain counts go in one query, the currency mixes in another.
@@ -118,7 +116,7 @@ def data_quality(
     all_currencies = sorted({k for mix in currencies.values() for k in mix})
     n = int(c["n"] or 0)
     # Deals without a stage are unknown too: everything not in a known stage.
-    unknown_stage = n - sum(v for k, v in by_stage.items() if k in known)
+    unknown_stage = n - in_known_stage
 
     def count(key: str) -> int:
         return int(c[key] or 0)
