@@ -96,7 +96,7 @@ def partner_growth(
     opp = snap.opportunities
     won = opp.filter(opp.is_won & opp.bucket.isin(list(PARTNER_BUCKETS)))
     credit = snap.credited
-    prior_lo, _, hi = windows(snap.as_of)
+    prior_lo, recent_lo, hi = windows(snap.as_of)
     # Only the two years' deals: the ranking below would otherwise sort every won deal's
     # involvements since the data began. A deal keeps or loses all its rows together.
     primary = credit.filter(
@@ -133,7 +133,6 @@ def partner_growth(
         for pid, cells in per.items()
     ]
     partners.sort(key=lambda p: (-p["recent_revenue"], p["partner_id"]))
-    prior_lo, recent_lo, hi = windows(snap.as_of)
     out: dict[str, Any] = {
         "ecosystem": _line(eco, min_deals),
         "partners": partners,
