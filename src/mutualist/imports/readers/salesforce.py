@@ -266,12 +266,14 @@ def _read_opportunities(table: CsvTable, batch: Batch, maps: ValueMaps) -> list[
     """Read opportunities; return the involvements their PartnerAccountId implies."""
     has_flags = {"IsClosed", "IsWon"} <= set(table.header)
     quick = _clean_opportunities(table, maps, has_flags)
-    # The careful reader runs only on rows the quick one left, and needs the ids read before.
-    seen = {read.record.ref for _, read in quick} if len(quick) < table.row_count else set()
     rows = RowReader(table.name, batch.problems)
     sourced_by: list[InvolvementRecord] = []
     for record, partner in _quick_then_careful(
-        table, rows, quick, lambda r: _opportunity_row(r, rows, seen, maps, has_flags)
+        table,
+        rows,
+        quick,
+        lambda read: read.record.ref,
+        lambda r, seen: _opportunity_row(r, rows, seen, maps, has_flags),
     ):
         batch.opportunities.append(record)
         if partner:
@@ -285,18 +287,23 @@ def _quick_then_careful(
     table: CsvTable,
     rows: RowReader,
     quick: list[tuple[int, T]],
-    careful: Callable[[dict[str, str]], T | None],
+    ref_of: Callable[[T], str],
+    careful: Callable[[dict[str, str], set[str]], T | None],
 ) -> list[T]:
     """The rows `quick` read column by column (the clean ones: every cell in the plain form
     exports write, nothing to warn about), and every other row read cell by cell by
     `careful`, which says what is wrong with it; in file order. A clean row gives the same
-    result either way (tests/imports/test_quick_reading.py)."""
+    result either way (tests/imports/test_quick_reading.py).
+
+    `careful` gets the ids read so far (`ref_of` each quick row's), to name a repeated id;
+    the set is built only when some row needs the careful reader."""
     clean = {number for number, _ in quick}
+    seen = {ref_of(value) for _, value in quick} - {""} if len(quick) < table.row_count else set()
     slow = []
     for number in range(1, table.row_count + 1):
         if number not in clean:
             rows.start(number)
-            if (value := careful(table.record(number))) is not None:
+            if (value := careful(table.record(number), seen)) is not None:
                 slow.append((number, value))
     merged = sorted(quick + slow, key=lambda item: item[0]) if slow else quick
     return [value for _, value in merged]
@@ -480,12 +487,15 @@ def _opportunity_row(
 
 def _read_opportunity_partners(table: CsvTable, batch: Batch, maps: ValueMaps) -> None:
     quick = _clean_opportunity_partners(table, maps)
-    seen = {read.ref for _, read in quick if read.ref} if len(quick) < table.row_count else set()
     rows = RowReader(table.name, batch.problems)
     batch.involvements += [
         read.involvement
         for read in _quick_then_careful(
-            table, rows, quick, lambda r: _opportunity_partner_row(r, rows, seen, maps)
+            table,
+            rows,
+            quick,
+            lambda read: read.ref,
+            lambda r, seen: _opportunity_partner_row(r, rows, seen, maps),
         )
     ]
 
