@@ -227,7 +227,7 @@ def load_crm(
     rng: np.random.Generator,
     seconds: dict[str, float],
 ) -> None:
-    from mutualist.crm.models import Account, Opportunity
+    from mutualist.crm.models import ACCOUNT_DATA_FIELDS, Account, Opportunity
     from mutualist.lib import bulk
     from mutualist.overlaps.models import AccountResolution, Company
 
@@ -238,18 +238,7 @@ def load_crm(
     t0 = time.perf_counter()
     bulk.bulk_insert(
         Account,
-        [
-            "id",
-            "name",
-            "domain",
-            "country",
-            "industry",
-            "size_band",
-            "lifecycle",
-            "created_at",
-            "source_system",
-            "external_id",
-        ],
+        ["id", *ACCOUNT_DATA_FIELDS, "source_system", "external_id"],
         [
             ids,
             pool["name"][:n],

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 from django.db import connection
 
-from mutualist.analytics.schema import arrow_schema
+from mutualist.analytics.schema import TABLES, arrow_schema
 from mutualist.crm.models import (
     Account,
     Cost,
@@ -106,20 +106,7 @@ def _partners() -> pa.Table:
 
 
 def _opportunities(rates: Rates) -> pa.Table:
-    names = [
-        "opportunity_id",
-        "account_id",
-        "amount",
-        "currency",
-        "acv",
-        "stage",
-        "is_closed",
-        "is_won",
-        "created_at",
-        "closed_at",
-        "type",
-        "lead_source",
-    ]
+    names = list(TABLES["opportunities"])
     columns = _columns(list(Opportunity.objects.order_by().values_list(*_fields(names))), names)
     columns["amount"] = _to_float(columns["amount"])
     columns["acv"] = _to_float(columns["acv"])
