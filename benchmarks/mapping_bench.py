@@ -25,9 +25,10 @@ EM on date of birth and on surname, threshold 0.5. Splink is given the true prio
 is many-to-many; the "1:1" row keeps mutual-best pairs only (each pair the highest-scoring
 of both its records; ties broken by id), its time including that step.
 
-Each tool runs in its own child process (``--child``), repeats inside it; seconds are the
-median of ``--repeat`` runs (default 3 for febrl4 and 100k, 1 for 1m) and exclude reading the
-input Parquet; peak memory is the child's VmHWM (its own peak RSS, input included).
+Each run of a tool is a fresh child process (``--child``), and the tools take turns (ours,
+Splink, ours, ...), so that the shared machine's drifting speed falls on both alike; seconds
+are the median of ``--repeat`` runs (default 3) and exclude reading the input Parquet; peak
+memory is the highest of the children's VmHWM (a child's own peak RSS, input included).
 """
 
 from __future__ import annotations
@@ -374,21 +375,33 @@ def bench(
     truth = set(
         zip(truth_table["our_id"].to_pylist(), truth_table["their_id"].to_pylist(), strict=True)
     )
-    n_repeat = repeat or (1 if dataset == "1m" else 3)
+    n_repeat = repeat or 3
+    # The tools take turns, one fresh child per run: the shared machine's speed drifts by
+    # 20-30% over minutes, and all runs of one tool followed by all of the other's measured
+    # the drift as much as the tools.
+    results: dict[str, list[dict[str, Any]]] = {tool: [] for tool in tools}
+    for _ in range(n_repeat):
+        for tool in tools:
+            results[tool].append(run_tool(tool, folder, 1, work))
     rows = []
     for tool in tools:
-        result = run_tool(tool, folder, n_repeat, work)
-        seconds = statistics.median(result["times"])
-        for variant, path in result["files"].items():
+        runs = results[tool]
+        times = [t for run in runs for t in run["times"]]
+        seconds = statistics.median(times)
+        console.print(
+            f"  {dataset} {tool} seconds per run: " + ", ".join(f"{t:.2f}" for t in times)
+        )
+        for variant, path in runs[-1]["files"].items():
             found = pq.read_table(path)
             n, precision, recall, f1 = score(found, truth)
-            extra = statistics.median(result["extra"].get(variant, [0.0]))
+            extras = [x for run in runs for x in run["extra"].get(variant, [0.0])]
             label = {"mutualist": "mutualist"}.get(tool, "splink 5.0.0")
             label += f" {variant}" if variant else (" raw" if tool == "splink" else "")
             tiers = tier_scores(found, truth) if "confidence" in found.column_names else None
+            peak = max(run["peak_mb"] for run in runs)
             rows.append(
-                Row(dataset, label, n, len(truth), precision, recall, f1, seconds + extra,
-                    result["peak_mb"], tiers)
+                Row(dataset, label, n, len(truth), precision, recall, f1,
+                    seconds + statistics.median(extras), peak, tiers)
             )  # fmt: skip
     return rows
 
@@ -461,7 +474,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--sizes", default="febrl4,100k,1m", help="comma-separated: febrl4,100k,1m")
     ap.add_argument("--skip-splink", action="store_true")
-    ap.add_argument("--repeat", type=int, help="runs per tool (default 3; 1 for 1m)")
+    ap.add_argument("--repeat", type=int, help="runs per tool (default 3)")
     ap.add_argument("--json", type=Path, help="also write the rows and goals as JSON here")
     ap.add_argument(
         "--seed",
