@@ -603,12 +603,13 @@ def _block_sql(key: tuple[str, ...], cap: int) -> str:
 
 def _candidates(con: duckdb.DuckDBPyConnection) -> None:
     """Table `candidates` (ia, ib): blocked pairs that can be decided (DECIDABLE_SQL)."""
-    con.execute(f"CREATE TEMP TABLE ours_deletions AS {_deletion_keys('ours')}")
-    # Their keys only where ours has the key too (a quarter of them at 1M): the other 12M
-    # rows are never written, and the pair query starts from the shared keys.
+    for side in ("ours", "theirs"):
+        con.execute(f"CREATE TEMP TABLE {side}_deletions AS {_deletion_keys(side)}")
+    # The keys that can pair two different cores: 200,000 of the 16M a side at 1M (see
+    # TYPO_PAIRS_SQL).
     con.execute(
-        f"""CREATE TEMP TABLE theirs_deletions AS
-        SELECT * FROM ({_deletion_keys("theirs")}) SEMI JOIN ours_deletions USING (key)"""
+        """CREATE TEMP TABLE typo_keys AS SELECT DISTINCT t.key FROM theirs_deletions t
+        SEMI JOIN ours_deletions o ON o.key = t.key AND o.ch <> t.ch"""
     )
     blocks = [_block_sql(key, cap) for key, cap in BLOCKING_KEYS.items()]
     blocks.append(
@@ -616,7 +617,7 @@ def _candidates(con: duckdb.DuckDBPyConnection) -> None:
         JOIN ours a ON a.i = p.ia JOIN theirs b ON b.i = p.ib WHERE {DECIDABLE_SQL}"""
     )
     con.execute("CREATE TEMP TABLE candidates AS " + " UNION ".join(blocks))
-    con.execute("DROP TABLE ours_deletions; DROP TABLE theirs_deletions")
+    con.execute("DROP TABLE ours_deletions; DROP TABLE theirs_deletions; DROP TABLE typo_keys")
 
 
 def _deletion_keys(side: str) -> str:
@@ -633,16 +634,16 @@ def _deletion_keys(side: str) -> str:
 
 
 # Candidate pairs whose cores are one edit apart, from deletion keys rare on both sides.
-# Most keys (14M of 16M per side at 1M) occur on one side only, so the keys both sides have
-# are found first (semi-joins; `theirs_deletions` holds shared keys only) and counted after:
-# counting every key cost twice as much.
-# Records with the same core share all of its keys, so each such pair would come once per
-# character (millions of duplicate rows at 1M) only to be dropped by the UNION: they are left
-# to the core block, which has every one of them (a key's count on a side is at least the
-# number of records with that core, and the core block's cap is the larger).
+# Records with the same core share all of its keys, so the keys both sides have are mostly
+# those (3.0M of 3.2M at 1M) and pair no two different cores: `typo_keys` holds only keys
+# that an ours and a theirs record with different cores share (semi-join on the key with a
+# different core hash), and all the records of those keys are counted against the cap, the
+# same-core ones included. Same-core pairs are left to the core block, which has every one of
+# them (a key's count on a side is at least the number of records with that core, and the
+# core block's cap is the larger).
 TYPO_PAIRS_SQL = f"""SELECT * FROM (
-    WITH a AS MATERIALIZED (SELECT * FROM ours_deletions SEMI JOIN theirs_deletions USING (key)),
-        b AS (SELECT * FROM theirs_deletions)
+    WITH a AS MATERIALIZED (SELECT * FROM ours_deletions SEMI JOIN typo_keys USING (key)),
+        b AS MATERIALIZED (SELECT * FROM theirs_deletions SEMI JOIN typo_keys USING (key))
     SELECT a.i AS ia, b.i AS ib FROM a JOIN b USING (key)
     WHERE a.ch <> b.ch AND key IN (
         SELECT key FROM (SELECT key, count(*) AS na FROM a GROUP BY key)
