@@ -22,13 +22,30 @@ from mutualist.matching.synth import CompanyData, generate_companies
 def _reference_block(key: tuple[str, ...], cap: int) -> str:
     cols = ", ".join(key)
     not_null = " AND ".join(f"{c} IS NOT NULL" for c in key)
-    return f"""SELECT a.i AS ia, b.i AS ib FROM ours a JOIN theirs b USING ({cols})
+    return f"""SELECT a.i AS ia, b.i AS ib FROM ref_ours a JOIN ref_theirs b USING ({cols})
         WHERE ({cols}) IN (
             SELECT ({cols}) FROM (
-                SELECT {cols}, count(*) AS na FROM ours WHERE {not_null} GROUP BY ALL
+                SELECT {cols}, count(*) AS na FROM ref_ours WHERE {not_null} GROUP BY ALL
             ) x JOIN (
-                SELECT {cols}, count(*) AS nb FROM theirs WHERE {not_null} GROUP BY ALL
+                SELECT {cols}, count(*) AS nb FROM ref_theirs WHERE {not_null} GROUP BY ALL
             ) y USING ({cols}) WHERE na * nb <= {cap})"""
+
+
+# The (country, token) keys as the text they hash (match._side_sql): the reference blocks on
+# the text, so that the hashing is checked too.
+REFERENCE_TOKENS = {
+    "kt1": "split_part(c, ' ', 1)",
+    "kp4": "left(replace(c, ' ', ''), 4)",
+    "ks4": "right(replace(c, ' ', ''), 4)",
+}
+
+
+def _reference_keys() -> dict[tuple[str, ...], int]:
+    """match.BLOCKING_KEYS with each hashed (country, token) key as its two text columns."""
+    return {
+        ("k", key[0]) if key[0] in REFERENCE_TOKENS else key: cap
+        for key, cap in match.BLOCKING_KEYS.items()
+    }
 
 
 def _reference_deletions(side: str) -> str:
@@ -56,9 +73,14 @@ REFERENCE_DECIDABLE = f"""a.n = b.n OR a.c = b.c OR a.d = b.d OR a.r = b.r
 
 def _reference_candidates(con: duckdb.DuckDBPyConnection) -> None:
     """Tables ref_blocked (all blocked pairs) and ref_candidates (the decidable ones)."""
+    tokens = ", ".join(f"{text} AS {name}" for name, text in REFERENCE_TOKENS.items())
     for side in ("ours", "theirs"):
         con.execute(f"CREATE TEMP TABLE ref_{side}_deletions AS {_reference_deletions(side)}")
-    blocks = [_reference_block(key, cap) for key, cap in match.BLOCKING_KEYS.items()]
+        con.execute(
+            f"CREATE TEMP VIEW ref_{side} AS SELECT * EXCLUDE ({', '.join(REFERENCE_TOKENS)}), "
+            f"{tokens} FROM {side}"
+        )
+    blocks = [_reference_block(key, cap) for key, cap in _reference_keys().items()]
     con.execute("CREATE TEMP TABLE ref_blocked AS " + " UNION ".join([*blocks, REFERENCE_TYPO]))
     con.execute(
         f"""CREATE TEMP TABLE ref_candidates AS SELECT p.ia, p.ib FROM ref_blocked p
@@ -193,3 +215,23 @@ def test_key_counts_count_records_sharing_a_key_and_one_for_null() -> None:
         ("o4", 1, 1, 1, 1),
         ("o5", 1, 1, 1, 1),
     ]
+
+
+def test_country_token_keys_group_records_as_their_text_does(data: CompanyData) -> None:
+    """Each hashed (country, token) block key stands for exactly one (country, token) text
+    pair and the reverse, and is null exactly where the country or the core is."""
+    with connection() as con:
+        run_in(con, data.ours, data.theirs)
+        for name, text in REFERENCE_TOKENS.items():
+            rows = con.sql(
+                f"""WITH t AS (SELECT {name} AS hashed, k, {text} AS token, c FROM ours
+                    UNION ALL SELECT {name}, k, {text}, c FROM theirs)
+                SELECT count(DISTINCT hashed), count(DISTINCT (k, token))
+                    FILTER (k IS NOT NULL AND c IS NOT NULL),
+                    count(DISTINCT (hashed, k, token)) FILTER (hashed IS NOT NULL),
+                    count(*) FILTER ((hashed IS NULL) <> (k IS NULL OR c IS NULL))
+                FROM t"""
+            ).fetchall()
+            keys, texts, combinations, misplaced_nulls = rows[0]
+            assert keys == texts == combinations > 100, name
+            assert misplaced_nulls == 0, name
