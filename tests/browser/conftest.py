@@ -71,3 +71,16 @@ def page(browser: Any) -> Iterator[Any]:
     yield page
     page.close()
     browser.clear_cookies()
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup: None, live_server: Any) -> Any:
+    """pytest-django's live server, started only once the test database exists.
+
+    The server shares the test thread's connection only when it sees an in-memory SQLite
+    database as it starts (as Django's LiveServerTestCase does). Started first, it saw the
+    settings' file name instead, and its request threads opened connections of their own to
+    the in-memory database's shared cache: there a read in one connection locks the table
+    against a write in another, and a test that wrote while a page of the previous test was
+    still being served failed with "database table is locked"."""
+    return live_server
