@@ -290,8 +290,8 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(tool: str, folder: Path, out: Path, repeat: int) -> None:
-    """Run one tool ``repeat`` times on one dataset; write pairs and a JSON summary."""
+def child(tool: str, folder: Path, out: Path) -> None:
+    """Run one tool once on one dataset; write its pairs and a JSON summary."""
     ours = pq.read_table(folder / "ours.parquet")
     theirs = pq.read_table(folder / "theirs.parquet")
     true_pairs = pq.read_metadata(folder / "truth.parquet").num_rows
@@ -300,21 +300,15 @@ def child(tool: str, folder: Path, out: Path, repeat: int) -> None:
         "mutualist": lambda: (ours_febrl if febrl else ours_companies)(ours, theirs),
         "splink": lambda: (splink_febrl if febrl else splink_companies)(ours, theirs, true_pairs),
     }
-    times: list[float] = []
-    extras: dict[str, list[float]] = {}
-    pairs: Pairs = {}
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        pairs, extra = runs[tool]()
-        times.append(time.perf_counter() - t0)
-        for key, value in extra.items():
-            extras.setdefault(key, []).append(value)
+    t0 = time.perf_counter()
+    pairs, extra = runs[tool]()
+    seconds = time.perf_counter() - t0
     files = {}
     for variant, table in pairs.items():
         path = out.with_name(f"{out.stem}{variant.replace(':', '-')}.parquet")
         pq.write_table(table, path)
         files[variant] = str(path)
-    summary = {"times": times, "extra": extras, "peak_mb": peak_rss_mb(), "files": files}
+    summary = {"seconds": seconds, "extra": extra, "peak_mb": peak_rss_mb(), "files": files}
     out.write_text(json.dumps(summary))
 
 
@@ -352,10 +346,10 @@ def tier_scores(found: pa.Table, truth: set[tuple[str, str]]) -> dict[str, dict[
     return out
 
 
-def run_tool(tool: str, folder: Path, repeat: int, work: Path) -> dict[str, Any]:
+def run_tool(tool: str, folder: Path, work: Path) -> dict[str, Any]:
+    """One run of `tool` in a fresh child process: its summary (see `child`)."""
     out = work / f"{folder.name}-{tool}.json"
     cmd = [sys.executable, __file__, "--child", tool, "--data", str(folder), "--out", str(out)]
-    cmd += ["--repeat", str(repeat)]
     subprocess.run(cmd, check=True)
     result: dict[str, Any] = json.loads(out.read_text())
     return result
@@ -382,11 +376,11 @@ def bench(
     results: dict[str, list[dict[str, Any]]] = {tool: [] for tool in tools}
     for _ in range(n_repeat):
         for tool in tools:
-            results[tool].append(run_tool(tool, folder, 1, work))
+            results[tool].append(run_tool(tool, folder, work))
     rows = []
     for tool in tools:
         runs = results[tool]
-        times = [t for run in runs for t in run["times"]]
+        times = [run["seconds"] for run in runs]
         seconds = statistics.median(times)
         console.print(
             f"  {dataset} {tool} seconds per run: " + ", ".join(f"{t:.2f}" for t in times)
@@ -394,7 +388,7 @@ def bench(
         for variant, path in runs[-1]["files"].items():
             found = pq.read_table(path)
             n, precision, recall, f1 = score(found, truth)
-            extras = [x for run in runs for x in run["extra"].get(variant, [0.0])]
+            extras = [run["extra"].get(variant, 0.0) for run in runs]
             label = {"mutualist": "mutualist"}.get(tool, "splink 5.0.0")
             label += f" {variant}" if variant else (" raw" if tool == "splink" else "")
             tiers = tier_scores(found, truth) if "confidence" in found.column_names else None
@@ -489,7 +483,7 @@ def main() -> None:
     args = ap.parse_args()
     SEED = args.seed
     if args.child:
-        child(args.child, args.data, args.out, args.repeat or 1)
+        child(args.child, args.data, args.out)
         return
     sizes = [s.strip().lower() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]

@@ -218,8 +218,7 @@ def worker(mode: str, folder: Path, period: an.Period, as_of: dt.date, repeat: i
         results.append(MODES[mode](folder, period, as_of))
         times.append(time.perf_counter() - t0)
     rss_mb = peak_rss_mb()
-    out = {"times": times, "rss_mb": rss_mb, "result": results[-1], "results": results}
-    print(json.dumps(out, default=str))
+    print(json.dumps({"times": times, "rss_mb": rss_mb, "results": results}, default=str))
 
 
 def run_child(mode: str, folder: Path, period: an.Period, as_of: dt.date, repeat: int) -> Any:
@@ -283,7 +282,7 @@ def main() -> None:
         as_of = prepared(folder, args.opportunities, args.seed, console)
         period = an.Period.trailing_year(as_of)
         res = {m: run_child(m, folder, period, as_of, args.repeat) for m in MODES}
-    check_agreement(res["duckdb subset"]["result"], res["pandas subset"]["result"])
+    check_agreement(res["duckdb subset"]["results"][-1], res["pandas subset"]["results"][-1])
     base = statistics.median(res["duckdb subset"]["times"])
     table = Table(
         title=f"board metrics, {args.opportunities:,} opportunities, median of {args.repeat}"

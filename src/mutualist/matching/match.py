@@ -7,10 +7,9 @@ The cascade (account-mapping reference, section 7.1), precision first:
   side (a parent's website copied onto its subsidiaries) are not exact evidence.
 - candidates: the union of equi-joins on BLOCKING_KEYS (domain, registration id, name, core,
   domain label, country + the first word or 4-letter prefix / suffix of the core, hashed into
-  one integer), each key
-  skipped when it would pair too many records, plus cores one edit apart (a one-deletion key,
-  SymSpell style, kept only where it is rare on both sides), which needs no country and no
-  shared word.
+  one integer), each key skipped when it would pair too many records, plus cores one edit
+  apart (a one-deletion key, SymSpell style, kept only where it is rare on both sides), which
+  needs no country and no shared word.
   Only pairs that can be decided stay (DECIDABLE_SQL: names alike, or the same domain or
   registration id); the rest would be vetoed whatever their weight.
 - high / medium: a Fellegi-Sunter match probability. Each candidate pair gets one level per
